@@ -1,0 +1,54 @@
+"""Settings from environment variables, with safe defaults for a laptop at a venue."""
+
+import os
+import secrets
+from pathlib import Path
+
+ASYNC_MODES = ("eventlet", "gevent", "threading")
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Return the secret key kept in ``instance/``, creating it on first use."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: Path) -> dict:
+    """Build the Flask configuration from the environment."""
+    env = os.environ
+    async_mode = env.get("FACILITATION_ASYNC_MODE", "eventlet")
+    if async_mode not in ASYNC_MODES:
+        raise ValueError(f"FACILITATION_ASYNC_MODE must be one of {ASYNC_MODES}, not {async_mode!r}")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance_path / 'facilitation.sqlite3'}"),
+        "SOCKETIO_ASYNC_MODE": async_mode,
+        #: Redis URL for several server processes; empty for one process.
+        "SOCKETIO_MESSAGE_QUEUE": env.get("FACILITATION_MESSAGE_QUEUE") or None,
+        "BABEL_DEFAULT_LOCALE": "de",
+        "LANGUAGES": ("de", "en"),
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("FACILITATION_SECURE_COOKIES"), False),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        #: Smallest group shown in a breakdown by organisation or role.
+        "DEFAULT_MIN_GROUP_SIZE": int(env.get("FACILITATION_MIN_GROUP_SIZE", "5")),
+        #: Days after a workshop ends before its raw cards are deleted.
+        "DEFAULT_RETENTION_DAYS": int(env.get("FACILITATION_RETENTION_DAYS", "90")),
+        #: Public base URL shown on the projector (join link and QR code); derived from the request when empty.
+        "PUBLIC_URL": env.get("FACILITATION_PUBLIC_URL", "").rstrip("/"),
+        #: Seconds between two coalesced aggregate updates per activity.
+        "REALTIME_COALESCE_SECONDS": float(env.get("FACILITATION_COALESCE_SECONDS", "0.3")),
+    }

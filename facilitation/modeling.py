@@ -1,0 +1,38 @@
+"""Small building blocks shared by the domain models."""
+
+import enum
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+
+
+def utcnow() -> datetime:
+    """Return the current time as a naive UTC datetime (what both SQLite and PostgreSQL store)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class InvalidTransition(ValueError):
+    """A state change that the state machine does not allow."""
+
+    def __init__(self, current: enum.Enum, wanted: enum.Enum):
+        super().__init__(f"{current.value} → {wanted.value}")
+        self.current = current
+        self.wanted = wanted
+        self.message = _l("Dieser Schritt ist im aktuellen Zustand nicht möglich.")
+
+
+class StateMachine(enum.Enum):
+    """An enum whose members name the states they may move to in ``_transitions``."""
+
+    @classmethod
+    def transitions(cls) -> dict:
+        raise NotImplementedError
+
+    def can_become(self, wanted: "StateMachine") -> bool:
+        return wanted in self.transitions().get(self, ())
+
+    def become(self, wanted: "StateMachine") -> "StateMachine":
+        """Return ``wanted`` if the move is allowed, else raise :class:`InvalidTransition`."""
+        if not self.can_become(wanted):
+            raise InvalidTransition(self, wanted)
+        return wanted

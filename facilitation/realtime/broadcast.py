@@ -1,0 +1,54 @@
+"""The one place that sends events to clients.
+
+Services call :func:`publish` after their transaction committed. Aggregates for the projector and the
+moderators go through :func:`publish_coalesced`, which sends at most one update per key and interval
+however many submissions arrive, so the cost of a submission does not grow with the audience.
+"""
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from flask import current_app
+
+from facilitation.extensions import socketio
+
+logger = logging.getLogger(__name__)
+
+Rooms = str | Iterable[str]
+
+_pending: dict[str, tuple[Rooms, str, Callable[[], dict]]] = {}
+_pending_lock = threading.Lock()
+
+
+def publish(rooms: Rooms, event: str, payload: dict) -> None:
+    """Send ``event`` with ``payload`` to one room or several."""
+    targets = [rooms] if isinstance(rooms, str) else list(rooms)
+    for room in targets:
+        socketio.emit(event, payload, to=room)
+    logger.debug("Published %s to %s", event, targets)
+
+
+def publish_coalesced(key: str, rooms: Rooms, event: str, build: Callable[[], dict]) -> None:
+    """Publish ``build()`` to ``rooms`` soon, once per ``key`` and coalescing interval.
+
+    ``build`` runs when the update is sent (in an app context), so it sees every change made until
+    then; calls for a key that is already scheduled only replace its builder.
+    """
+    with _pending_lock:
+        is_scheduled = key in _pending
+        _pending[key] = (rooms, event, build)
+    if not is_scheduled:
+        app = current_app._get_current_object()
+        socketio.start_background_task(_send_later, app, key)
+
+
+def _send_later(app, key: str) -> None:
+    socketio.sleep(app.config["REALTIME_COALESCE_SECONDS"])
+    with _pending_lock:
+        rooms, event, build = _pending.pop(key)
+    with app.app_context():
+        try:
+            publish(rooms, event, build())
+        except Exception:  # a failed aggregate must not kill the server's background loop
+            logger.exception("Coalesced update %s failed", key)

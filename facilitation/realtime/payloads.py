@@ -1,0 +1,68 @@
+"""Payload builders: one per model, the only shapes that go over the wire.
+
+They take model objects and read attributes; they import no domain, so every domain can use them.
+"""
+
+from datetime import datetime
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() + "Z" if moment else None
+
+
+def workshop(workshop) -> dict:
+    return {
+        "id": workshop.id,
+        "title": workshop.title,
+        "join_code": workshop.join_code,
+        "state": workshop.state.value,
+        "current_activity_id": workshop.current_activity_id,
+        "version": workshop.version,
+    }
+
+
+def timer(activity) -> dict | None:
+    if activity.timer_ends_at is None and activity.timer_remaining is None:
+        return None
+    return {"ends_at": _iso(activity.timer_ends_at), "remaining": activity.timer_remaining}
+
+
+def activity(activity) -> dict:
+    """What every screen may know about a step (its settings, never its answers)."""
+    return {
+        "id": activity.id,
+        "position": activity.position,
+        "kind": activity.kind,
+        "title": activity.title,
+        "prompt": activity.prompt,
+        "config": activity.config,
+        "state": activity.state.value,
+        "is_revealed": activity.is_revealed,
+        "timer": timer(activity),
+    }
+
+
+def card(card, *, for_moderator: bool = False, own: bool = False) -> dict:
+    """A card; authorship never leaves the server, moderators see the moderation fields."""
+    data = {
+        "id": card.id,
+        "activity_id": card.activity_id,
+        "column": card.column,
+        "text": card.text,
+        "is_edited": card.is_edited,
+    }
+    if own or for_moderator:
+        data.update(status=card.status.value, personal_data=list(card.personal_data), reject_reason=card.reject_reason)
+    if own:
+        data["client_id"] = card.client_id
+    if for_moderator:
+        data.update(original_text=card.original_text, created_at=_iso(card.created_at))
+    return data
+
+
+def participant(participant) -> dict:
+    return {
+        "organisation": participant.organisation,
+        "role": participant.role,
+        "is_checked_in": participant.checked_in_at is not None,
+    }

@@ -1,0 +1,212 @@
+"""Creating and running workshops, roles per workshop, and the audit log."""
+
+import logging
+import secrets
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from facilitation.accounts.models import Account
+from facilitation.extensions import db
+from facilitation.realtime import broadcast, rooms
+from facilitation.workshops.models import (
+    JOIN_CODE_ALPHABET,
+    JOIN_CODE_LENGTH,
+    AuditEntry,
+    Membership,
+    Role,
+    Workshop,
+    WorkshopState,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Fields of a workshop that the editor and imports may set.
+EDITABLE_FIELDS = ("title", "description", "organiser", "venue", "starts_on", "min_group_size", "retention_days")
+
+
+class WorkshopError(ValueError):
+    """A request the workshop rules refuse; ``message`` is for the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# -- audit log ----------------------------------------------------------------------------------
+
+
+def record_audit(
+    actor: Account | None, action: str, *, workshop: Workshop | None = None, target: str = "", **details
+) -> AuditEntry:
+    """Add an audit entry to the session; the caller's commit writes it with the change it records."""
+    entry = AuditEntry(
+        workshop_id=workshop.id if workshop else None,
+        account_id=actor.id if actor else None,
+        actor=actor.email if actor else "system",
+        action=action,
+        target=target,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def audit_log(workshop: Workshop, limit: int = 200) -> list[AuditEntry]:
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.workshop_id == workshop.id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# -- roles --------------------------------------------------------------------------------------
+
+
+def role_of(account: Account | None, workshop: Workshop) -> Role | None:
+    """The account's role in the workshop; administrators count as owners."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return None
+    if account.is_admin:
+        return Role.owner
+    return db.session.scalar(
+        select(Membership.role).where(Membership.workshop_id == workshop.id, Membership.account_id == account.id)
+    )
+
+
+def has_role(account: Account | None, workshop: Workshop, needed: Role) -> bool:
+    role = role_of(account, workshop)
+    return role is not None and role.rank >= needed.rank
+
+
+def grant_role(actor: Account | None, workshop: Workshop, account: Account, role: Role) -> Membership:
+    """Give ``account`` the ``role`` in ``workshop`` (replacing an earlier one)."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.workshop_id == workshop.id, Membership.account_id == account.id)
+    )
+    if membership is None:
+        membership = Membership(workshop=workshop, account=account, role=role)
+        db.session.add(membership)
+    membership.role = role
+    record_audit(actor, "role.granted", workshop=workshop, target=f"account:{account.id}", role=role.value)
+    db.session.commit()
+    return membership
+
+
+def revoke_role(actor: Account | None, workshop: Workshop, account: Account) -> None:
+    owners = db.session.scalars(
+        select(Membership.account_id).where(Membership.workshop_id == workshop.id, Membership.role == Role.owner)
+    ).all()
+    if owners == [account.id]:
+        raise WorkshopError(_l("Ein Workshop braucht mindestens eine verantwortliche Person."))
+    db.session.execute(
+        delete(Membership).where(Membership.workshop_id == workshop.id, Membership.account_id == account.id)
+    )
+    record_audit(actor, "role.revoked", workshop=workshop, target=f"account:{account.id}")
+    db.session.commit()
+
+
+def workshops_for(account: Account) -> list[Workshop]:
+    """Workshops the account has a role in, newest first (all of them for administrators)."""
+    query = select(Workshop).order_by(Workshop.created_at.desc(), Workshop.id.desc())
+    if not account.is_admin:
+        query = query.join(Membership).where(Membership.account_id == account.id)
+    return list(db.session.scalars(query))
+
+
+# -- lifecycle ----------------------------------------------------------------------------------
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def find_by_join_code(code: str) -> Workshop | None:
+    """Find a workshop by a code as people type it: any case, spaces or dashes in between."""
+    code = code.strip().upper().replace(" ", "").replace("-", "")
+    if len(code) != JOIN_CODE_LENGTH or any(c not in JOIN_CODE_ALPHABET for c in code):
+        return None
+    return db.session.scalar(select(Workshop).where(Workshop.join_code == code))
+
+
+def _clean_fields(fields: dict) -> dict:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise WorkshopError(_l("Unbekannte Felder: %(names)s", names=", ".join(sorted(unknown))))
+    title = fields.get("title")
+    if title is not None and not title.strip():
+        raise WorkshopError(_l("Bitte einen Titel angeben."))
+    if "starts_on" in fields and isinstance(fields["starts_on"], str):
+        fields["starts_on"] = date.fromisoformat(fields["starts_on"]) if fields["starts_on"] else None
+    return fields
+
+
+def create_workshop(actor: Account | None, *, title: str, **fields) -> Workshop:
+    """Create a draft workshop with a fresh join code; ``actor`` becomes its owner."""
+    fields = _clean_fields({"title": title, **fields})
+    for _attempt in range(10):
+        workshop = Workshop(join_code=new_join_code(), screen_key=secrets.token_urlsafe(24), **fields)
+        db.session.add(workshop)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the join code was taken in the meantime
+            db.session.rollback()
+            continue
+        break
+    else:  # pragma: no cover - 31^6 codes make this practically impossible
+        raise WorkshopError(_l("Es konnte kein freier Zugangscode gefunden werden."))
+    if actor is not None:
+        db.session.add(Membership(workshop=workshop, account=actor, role=Role.owner))
+    record_audit(actor, "workshop.created", workshop=workshop, target=f"workshop:{workshop.id}")
+    db.session.commit()
+    logger.info("Workshop %r created by %r", workshop, actor)
+    return workshop
+
+
+def update_workshop(actor: Account, workshop: Workshop, **fields) -> Workshop:
+    fields = _clean_fields(fields)
+    for name, value in fields.items():
+        setattr(workshop, name, value)
+    record_audit(actor, "workshop.updated", workshop=workshop, target=f"workshop:{workshop.id}", fields=sorted(fields))
+    db.session.commit()
+    return workshop
+
+
+def delete_workshop(actor: Account, workshop: Workshop) -> None:
+    """Erase the workshop and everything in it; the audit log keeps that it happened."""
+    entry = record_audit(
+        actor, "workshop.deleted", target=f"workshop:{workshop.id}", title=workshop.title, join_code=workshop.join_code
+    )
+    entry.workshop_id = None
+    # Unlink the current step first: the workshop ↔ activity reference is circular.
+    workshop.current_activity_id = None
+    db.session.flush()
+    db.session.delete(workshop)
+    db.session.commit()
+    logger.info("Workshop %s deleted by %r", entry.details["join_code"], actor)
+
+
+def bump_version(workshop: Workshop) -> int:
+    """Increase the workshop's snapshot version in SQL (no read-modify-write) and return it."""
+    db.session.execute(update(Workshop).where(Workshop.id == workshop.id).values(version=Workshop.version + 1))
+    db.session.refresh(workshop, ["version"])
+    return workshop.version
+
+
+def change_state(actor: Account, workshop: Workshop, wanted: WorkshopState) -> Workshop:
+    """Start, end, resume or archive a workshop and tell every screen."""
+    try:
+        workshop.change_state(wanted)
+    except ValueError as error:
+        raise WorkshopError(getattr(error, "message", str(error))) from error
+    version = bump_version(workshop)
+    record_audit(actor, f"workshop.{wanted.value}", workshop=workshop, target=f"workshop:{workshop.id}")
+    db.session.commit()
+    broadcast.publish(
+        rooms.everyone(workshop.id), "workshop_changed", {"state": workshop.state.value, "version": version}
+    )
+    return workshop

@@ -1,0 +1,37 @@
+"""Entry point: ``python wsgi.py`` serves the app; ``flask --app wsgi`` runs commands.
+
+The async mode (``FACILITATION_ASYNC_MODE``: eventlet, gevent or threading) is the one thing decided
+here, because eventlet and gevent must patch the standard library before anything else is imported.
+"""
+
+import os
+import warnings
+
+ASYNC_MODE = os.environ.get("FACILITATION_ASYNC_MODE", "eventlet")
+SERVING = __name__ == "__main__"
+
+if SERVING and ASYNC_MODE == "eventlet":
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # eventlet announces its maintenance mode
+        import eventlet
+
+    eventlet.monkey_patch()
+elif SERVING and ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from facilitation import create_app  # noqa: E402
+from facilitation.extensions import socketio  # noqa: E402
+
+app = create_app()
+
+if SERVING:
+    host = os.environ.get("FACILITATION_HOST", "127.0.0.1")
+    port = int(os.environ.get("FACILITATION_PORT", "5000"))
+    # eventlet's and gevent's servers refuse connections past ~1,000 unless told otherwise.
+    max_connections = int(os.environ.get("FACILITATION_MAX_CONNECTIONS", "5000"))
+    options = {"max_size": max_connections} if ASYNC_MODE == "eventlet" else {}
+    if ASYNC_MODE == "threading":
+        options["allow_unsafe_werkzeug"] = True
+    socketio.run(app, host=host, port=port, log_output=os.environ.get("FACILITATION_ACCESS_LOG") == "1", **options)
