@@ -15,11 +15,13 @@ from facilitation import cli, errors
 # (every test app too) gets all handlers and SQLAlchemy knows every table.
 from facilitation.accounts.models import Account
 from facilitation.accounts.routes import bp as accounts_bp
+from facilitation.activities import sockets as _activities_sockets  # noqa: F401
 from facilitation.activities.routes import bp as activities_bp
 from facilitation.clustering import models as _clustering_models  # noqa: F401
 from facilitation.config import load_config
 from facilitation.extensions import babel, bootstrap, csrf, db, login_manager, migrate, socketio
-from facilitation.participation import models as _participation_models  # noqa: F401
+from facilitation.participation import sockets as _participation_sockets  # noqa: F401
+from facilitation.participation.routes import bp as participation_bp
 from facilitation.realtime import connection as _connection  # noqa: F401
 from facilitation.recommendations import models as _recommendations_models  # noqa: F401
 from facilitation.voting import models as _voting_models  # noqa: F401
@@ -89,7 +91,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts_bp, workshops_bp, activities_bp):
+    for blueprint in (accounts_bp, workshops_bp, activities_bp, participation_bp):
         app.register_blueprint(blueprint)
 
 

@@ -11,6 +11,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class DomainError(ValueError):
+    """A request the domain rules refuse. ``message`` is for the user (translated), ``code`` for clients,
+    ``errors`` maps field names to messages."""
+
+    code = "refused"
+
+    def __init__(self, message, errors: dict | None = None, *, code: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.errors = errors or {}
+        if code:
+            self.code = code
+
+
 class InvalidTransition(ValueError):
     """A state change that the state machine does not allow."""
 

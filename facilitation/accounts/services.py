@@ -7,19 +7,15 @@ from sqlalchemy import func, select
 
 from facilitation.accounts.models import Account
 from facilitation.extensions import db
-from facilitation.modeling import utcnow
+from facilitation.modeling import DomainError, utcnow
 
 logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account that cannot be created as asked; ``message`` is for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 def normalise_email(email: str) -> str:

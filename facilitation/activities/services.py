@@ -12,8 +12,8 @@ from facilitation.accounts.models import Account
 from facilitation.activities.models import Activity, ActivityState
 from facilitation.activities.registry import KINDS, ConfigError, get_kind
 from facilitation.extensions import db
-from facilitation.modeling import InvalidTransition, utcnow
-from facilitation.realtime import broadcast, rooms
+from facilitation.modeling import DomainError, InvalidTransition, utcnow
+from facilitation.realtime import broadcast, payloads, rooms
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Workshop
 
@@ -25,13 +25,8 @@ MAX_ACTIVITIES = 60
 MAX_TIMER_SECONDS = 4 * 3600
 
 
-class ActivityError(ValueError):
+class ActivityError(DomainError):
     """A request the agenda rules refuse; ``message`` is for the user, ``errors`` per field."""
-
-    def __init__(self, message, errors: dict | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.errors = errors or {}
 
 
 # -- editing the agenda ---------------------------------------------------------------------------
@@ -219,7 +214,7 @@ def _publish_activity(activity: Activity, version: int) -> None:
     broadcast.publish(
         rooms.everyone(activity.workshop_id),
         "activity_changed",
-        {"activity_id": activity.id, "version": version},
+        {"activity": payloads.activity(activity), "version": version},
     )
 
 
@@ -253,7 +248,7 @@ def show_activity(actor: Account, workshop: Workshop, activity: Activity | None)
     broadcast.publish(
         rooms.everyone(workshop.id),
         "current_activity_changed",
-        {"activity_id": activity.id if activity else None, "version": version},
+        {"activity": payloads.activity(activity) if activity else None, "version": version},
     )
     return workshop
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from facilitation.accounts.models import Account
 from facilitation.extensions import db
+from facilitation.modeling import DomainError
 from facilitation.realtime import broadcast, rooms
 from facilitation.workshops.models import (
     JOIN_CODE_ALPHABET,
@@ -27,12 +28,8 @@ logger = logging.getLogger(__name__)
 EDITABLE_FIELDS = ("title", "description", "organiser", "venue", "starts_on", "min_group_size", "retention_days")
 
 
-class WorkshopError(ValueError):
+class WorkshopError(DomainError):
     """A request the workshop rules refuse; ``message`` is for the user."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
 
 
 # -- audit log ----------------------------------------------------------------------------------

@@ -1,0 +1,101 @@
+"""The three live screens' pages: phone (public), projector (secret link), console (moderators)."""
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from facilitation.participation import services
+from facilitation.participation.sockets import TOKEN_COOKIE
+from facilitation.workshops import services as workshop_services
+from facilitation.workshops.access import workshop_role
+from facilitation.workshops.models import Role, Workshop
+
+bp = Blueprint("participation", __name__)
+
+TOKEN_MAX_AGE = 60 * 60 * 24 * 180  # half a year: a strategy process runs over several forums
+
+
+def join_url(workshop: Workshop) -> str:
+    """The address phones open, as shown on the projector and in the QR code."""
+    base = current_app.config["PUBLIC_URL"] or request.host_url.rstrip("/")
+    return f"{base}/{workshop.join_code}"
+
+
+def _workshop_or_404(code: str) -> Workshop:
+    workshop = workshop_services.find_by_join_code(code)
+    if workshop is None:
+        abort(404)
+    return workshop
+
+
+@bp.route("/join")
+def join_form():
+    """The start page's code field lands here."""
+    workshop = workshop_services.find_by_join_code(request.args.get("code", ""))
+    if workshop is None:
+        flash(_("Zu diesem Code gibt es keinen Workshop. Bitte prüfen Sie die Schreibweise."), "danger")
+        return redirect(url_for("workshops.home"))
+    return redirect(url_for("participation.phone", code=workshop.join_code))
+
+
+@bp.route("/<code>")
+def phone(code: str):
+    workshop = workshop_services.find_by_join_code(code)
+    if workshop is None:
+        flash(_("Zu diesem Code gibt es keinen Workshop. Bitte prüfen Sie die Schreibweise."), "danger")
+        return redirect(url_for("workshops.home"))
+    if code != workshop.join_code:
+        return redirect(url_for("participation.phone", code=workshop.join_code))
+    cookie = TOKEN_COOKIE.format(code=workshop.join_code)
+    token = request.cookies.get(cookie)
+    if services.find_participant(workshop, token) is None:
+        token = services.new_token()
+    try:
+        services.join_workshop(workshop, token)
+    except services.ParticipationError as error:
+        return render_template("participation/ended.html", workshop=workshop, message=error.message)
+    response = make_response(render_template("participation/phone.html", workshop=workshop))
+    response.set_cookie(
+        cookie, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax", secure=request.is_secure, path="/"
+    )
+    return response
+
+
+@bp.route("/<code>/screen")
+def projector(code: str):
+    """The projector's page; the key in the link is its authorisation."""
+    workshop = _workshop_or_404(code)
+    key = request.args.get("key", "")
+    if key != workshop.screen_key:
+        if workshop_services.has_role(current_user, workshop, Role.observer):
+            return redirect(url_for("participation.projector", code=workshop.join_code, key=workshop.screen_key))
+        abort(404)
+    return render_template("participation/projector.html", workshop=workshop, join_url=join_url(workshop))
+
+
+@bp.route("/<code>/qr.svg")
+def qr_code(code: str):
+    workshop = _workshop_or_404(code)
+    svg = segno.make(join_url(workshop), error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=300"})
+
+
+@bp.route("/workshops/<int:workshop_id>/console")
+@workshop_role(Role.observer)
+def console(workshop):
+    can_moderate = workshop_services.has_role(current_user, workshop, Role.moderator)
+    return render_template(
+        "participation/console.html", workshop=workshop, join_url=join_url(workshop), can_moderate=can_moderate
+    )

@@ -1,0 +1,77 @@
+"""Socket commands: validated, authorised and answered with an ack, whatever the client sends.
+
+A handler decorated with :func:`command` receives the connection's :class:`Viewer` and the payload
+parsed by its pydantic schema. Every failure becomes an error ack ``{"ok": False, "error": code,
+"message": text}`` in the user's language; nothing is half-written because services own their
+transactions and the session is rolled back on any error.
+"""
+
+import logging
+from functools import wraps
+
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from facilitation.extensions import db, socketio
+from facilitation.modeling import DomainError
+from facilitation.realtime.connection import Viewer, current_viewer
+
+logger = logging.getLogger(__name__)
+
+ClientId = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class Command(BaseModel):
+    """Base of every command payload: unknown fields are refused, strings stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NoPayload(Command):
+    pass
+
+
+def error_ack(code: str, message: str, **extra) -> dict:
+    return {"ok": False, "error": code, "message": message, **extra}
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    return {".".join(str(p) for p in e["loc"]) or "payload": e["type"] for e in error.errors()}
+
+
+def command(event: str, schema: type[Command] = NoPayload, *, screens: tuple[str, ...] = (), moderator: bool = False):
+    """Register ``fn(viewer, payload) -> dict | None`` as the handler of ``event``.
+
+    ``screens`` limits who may send it (e.g. ``("phone",)``); ``moderator`` requires a console whose
+    account may moderate the workshop.
+    """
+
+    def decorate(fn):
+        @wraps(fn)
+        def handler(data=None):
+            viewer: Viewer | None = current_viewer()
+            if viewer is None:
+                return error_ack("unauthorised", _("Die Verbindung ist nicht angemeldet. Bitte Seite neu laden."))
+            if (screens and viewer.screen not in screens) or (moderator and not viewer.can_moderate):
+                return error_ack("forbidden", _("Dafür fehlt die Berechtigung."))
+            try:
+                payload = schema.model_validate(data if data is not None else {})
+            except ValidationError as error:
+                return error_ack(
+                    "invalid", _("Die Eingabe ist unvollständig oder ungültig."), fields=_field_errors(error)
+                )
+            try:
+                result = fn(viewer, payload)
+            except DomainError as error:
+                db.session.rollback()
+                return error_ack(error.code, str(error.message))
+            except Exception:
+                db.session.rollback()
+                logger.exception("Command %s failed", event)
+                return error_ack("internal", _("Das hat nicht geklappt. Bitte noch einmal versuchen."))
+            return {"ok": True, **(result or {})}
+
+        socketio.on(event)(handler)
+        return fn
+
+    return decorate
