@@ -1,0 +1,263 @@
+"""Shared fixtures: an app per test, clients, factories that build data through the services.
+
+Every test gets its own app on its own SQLite file, with the schema from ``db.create_all()`` (the
+migrations are checked against the models in ``test_migrations.py``). The app context stays pushed
+for the whole test, so tests call services and hold model objects directly; each HTTP request runs
+in a fresh app context of its own, as on a real server. Outside requests the tests speak German, the
+default language, whatever a request would pick.
+"""
+
+import functools
+import itertools
+import os
+import secrets
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+import redis
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
+
+from facilitation import create_app
+from facilitation.accounts import models as account_models
+from facilitation.accounts import services as account_services
+from facilitation.activities import services as activity_services
+from facilitation.extensions import db
+from facilitation.realtime import broadcast
+from facilitation.workshops import services as workshop_services
+
+DEFAULT_PASSWORD = "korrekt-pferd-batterie"
+
+#: A valid config for each activity kind, used when a test does not care about the details.
+SAMPLE_CONFIGS = {
+    "info": {"body": "Willkommen", "figures": [{"value": "44", "label": "Beratungstage"}]},
+    "checkin": {"organisations": ["Jugendamt", "Freier Träger"], "roles": ["Leitung", "Fachkraft"]},
+    "cards": {"columns": ["Erhalten", "Zurücklassen", "Neu gestalten"], "max_cards": 6, "max_per_column": 3},
+    "clustering": {"sources": [0]},
+    "vote": {"method": "dots", "items_from": "fixed", "options": ["Krisenmanagement", "Personal", "Inklusion"]},
+    "recommendations": {"sources": [0], "has_consent_check": True},
+}
+
+#: Where the services for the ``postgres`` and ``redis`` tests run; CI may point elsewhere.
+POSTGRES_URL = os.environ.get("FACILITATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("FACILITATION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_config(tmp_path, **overrides) -> dict:
+    """The configuration of a test app on its own SQLite file in ``tmp_path``."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "SOCKETIO_MESSAGE_QUEUE": None,
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+
+
+test_config.__test__ = False  # a helper, not a test
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own app context (fresh ``g`` and db session).
+
+    Without this a request would reuse the app context the test pushed and share its session and
+    ``g`` (where Flask-Login caches the user) with the test and every other request. Afterwards the
+    test's session forgets what it loaded, so the test sees what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+def _services_required() -> bool:
+    return os.environ.get("FACILITATION_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(message: str):
+    """Skip a test whose server is not running, or fail it where the services must be there (CI)."""
+    if _services_required():
+        pytest.fail(f"{message} (FACILITATION_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch):
+    """Keep the developer's environment out of the tests.
+
+    ``load_config`` runs before the overrides; without a ``SECRET_KEY`` it would write one into the
+    checkout's ``instance/`` folder.
+    """
+    for name in ("DATABASE_URL", "FACILITATION_ASYNC_MODE", "FACILITATION_MESSAGE_QUEUE", "FACILITATION_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "test-environment")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch):
+    """Hash with a cheap method: the default scrypt costs ~0.1 s per account and login."""
+    monkeypatch.setattr(
+        account_models, "generate_password_hash", functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    )
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(test_config(tmp_path))
+    app.test_client_class = IsolatedClient
+    # force_locale: services build their (lazy) messages without a request to pick a language from.
+    with app.app_context(), force_locale("de"):
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# -- factories ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def create_account(app):
+    """Create an account through the service; e-mails are unique unless given."""
+    numbers = itertools.count(1)
+
+    def create(email=None, password=DEFAULT_PASSWORD, is_admin=False, name=""):
+        email = email or f"moderation{next(numbers)}@example.org"
+        return account_services.create_account(email, password, name=name, is_admin=is_admin)
+
+    return create
+
+
+@pytest.fixture
+def owner(create_account):
+    return create_account(email="owner@example.org", name="Olga Owner")
+
+
+_NEW_OWNER = object()
+
+
+@pytest.fixture
+def create_workshop(create_account):
+    """Create a draft workshop; its owner is a new account unless ``owner`` is given (or ``None``)."""
+
+    def create(owner=_NEW_OWNER, title="Zukunftsforum", **fields):
+        if owner is _NEW_OWNER:
+            owner = create_account()
+        return workshop_services.create_workshop(owner, title=title, **fields)
+
+    return create
+
+
+@pytest.fixture
+def create_activity(app):
+    """Append a step of ``kind`` with a valid sample config (or ``config``) to a workshop's agenda."""
+
+    def create(workshop, kind="cards", title=None, prompt="", config=None, actor=None):
+        return activity_services.add_activity(
+            actor,
+            workshop,
+            kind=kind,
+            title=title or f"Schritt {kind}",
+            prompt=prompt,
+            config=SAMPLE_CONFIGS[kind] if config is None else config,
+        )
+
+    return create
+
+
+@pytest.fixture
+def demo_workshop(owner):
+    """The shipped "Strategie 2025–2030" template, imported with ``owner`` as its owner."""
+    return activity_services.import_definition(owner, activity_services.load_preset("strategie-2025-2030"))
+
+
+@pytest.fixture
+def login(app):
+    """Log ``account`` in through the login form (accounts from ``create_account`` know their password)."""
+
+    def log_in(client, account, password=DEFAULT_PASSWORD):
+        response = client.post("/login", data={"email": account.email, "password": password})
+        assert response.status_code == 302, "login failed"
+        return response
+
+    return log_in
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Every realtime publish of the test, as ``(event, payload, room)``, one entry per room.
+
+    Wraps ``realtime.broadcast.publish`` (the one seam for emits) and still sends, so socket test
+    clients receive what the services publish.
+    """
+    records = []
+    original = broadcast.publish
+
+    def record(rooms, event, payload):
+        for room in [rooms] if isinstance(rooms, str) else list(rooms):
+            records.append((event, payload, room))
+        original(rooms, event, payload)
+
+    monkeypatch.setattr(broadcast, "publish", record)
+    return records
+
+
+# -- external services ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _postgres_server():
+    url = make_url(POSTGRES_URL)
+    try:
+        psycopg.connect(url.set(drivername="postgresql").render_as_string(False), connect_timeout=3).close()
+    except psycopg.OperationalError as error:
+        return error
+    return None
+
+
+@pytest.fixture
+def postgres_url(_postgres_server):
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    if _postgres_server is not None:
+        missing_service(f"PostgreSQL is not reachable at {POSTGRES_URL}: {_postgres_server}")
+    server = make_url(POSTGRES_URL)
+    name = f"facilitation_test_{secrets.token_hex(6)}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(admin_dsn, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url():
+    """The URL of a reachable Redis database."""
+    parts = urlsplit(REDIS_URL)
+    connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError as error:
+        missing_service(f"Redis is not reachable at {parts.hostname}:{parts.port}: {error}")
+    finally:
+        connection.close()
+    return REDIS_URL
