@@ -1,5 +1,7 @@
 """The three live screens' pages: phone (public), projector (secret link), console (moderators)."""
 
+import hmac
+
 import segno
 from flask import (
     Blueprint,
@@ -78,7 +80,7 @@ def projector(code: str):
     """The projector's page; the key in the link is its authorisation."""
     workshop = _workshop_or_404(code)
     key = request.args.get("key", "")
-    if key != workshop.screen_key:
+    if not hmac.compare_digest(key.encode(), workshop.screen_key.encode()):
         if workshop_services.has_role(current_user, workshop, Role.observer):
             return redirect(url_for("participation.projector", code=workshop.join_code, key=workshop.screen_key))
         abort(404)
