@@ -205,7 +205,8 @@ def published(monkeypatch):
     """Every realtime publish of the test, as ``(event, payload, room)``, one entry per room.
 
     Wraps ``realtime.broadcast.publish`` (the one seam for emits) and still sends, so socket test
-    clients receive what the services publish.
+    clients receive what the services publish. Coalesced updates are sent at once instead of from a
+    background task a moment later, so tests see them without waiting.
     """
     records = []
     original = broadcast.publish
@@ -215,7 +216,11 @@ def published(monkeypatch):
             records.append((event, payload, room))
         original(rooms, event, payload)
 
+    def publish_now(key, rooms, event, build):
+        record(rooms, event, build())
+
     monkeypatch.setattr(broadcast, "publish", record)
+    monkeypatch.setattr(broadcast, "publish_coalesced", publish_now)
     return records
 
 

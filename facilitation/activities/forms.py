@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 LINES_HELP = _l("Ein Eintrag pro Zeile.")
 
@@ -78,9 +78,9 @@ class CardsForm(ActivityForm):
         validators=[Optional()],
         description=_l("Optional, eine pro Zeile, z. B. Erhalten / Zurücklassen / Neu gestalten."),
     )
-    max_cards = IntegerField(_l("Karten pro Person"), default=5, validators=[DataRequired(), NumberRange(1, 50)])
+    max_cards = IntegerField(_l("Karten pro Person"), default=5, validators=[InputRequired(), NumberRange(1, 50)])
     max_per_column = IntegerField(_l("Karten pro Person und Spalte"), validators=[Optional(), NumberRange(1, 50)])
-    max_length = IntegerField(_l("Zeichen pro Karte"), default=280, validators=[DataRequired(), NumberRange(20, 1000)])
+    max_length = IntegerField(_l("Zeichen pro Karte"), default=280, validators=[InputRequired(), NumberRange(20, 1000)])
     is_premoderated = BooleanField(_l("Karten vor dem Zeigen freigeben (Vorab-Moderation)"), default=True)
 
     def load_config(self, config):
@@ -114,22 +114,22 @@ class VoteForm(ActivityForm):
     method = SelectField(
         _l("Verfahren"),
         choices=[
-            ("dots", _l("Punkten (Klebepunkte)")),
-            ("points", _l("Budget (Punkte verteilen)")),
-            ("ranking", _l("Rangfolge")),
-            ("single", _l("Einfachauswahl")),
-            ("multiple", _l("Mehrfachauswahl")),
-            ("scale", _l("Zustimmungsskala 1–5")),
-            ("fist", _l("Fist-of-five")),
-            ("matrix", _l("2×2-Matrix (Wichtigkeit × Dringlichkeit)")),
+            SelectChoice("dots", _l("Punkten (Klebepunkte)")),
+            SelectChoice("points", _l("Budget (Punkte verteilen)")),
+            SelectChoice("ranking", _l("Rangfolge")),
+            SelectChoice("single", _l("Einfachauswahl")),
+            SelectChoice("multiple", _l("Mehrfachauswahl")),
+            SelectChoice("scale", _l("Zustimmungsskala 1–5")),
+            SelectChoice("fist", _l("Fist-of-five")),
+            SelectChoice("matrix", _l("2×2-Matrix (Wichtigkeit × Dringlichkeit)")),
         ],
     )
     items_from = SelectField(
         _l("Themen"),
         choices=[
-            ("fixed", _l("Feste Liste")),
-            ("proposed", _l("Vorschläge der Teilnehmenden")),
-            ("clusters", _l("Cluster eines Clustern-Schritts")),
+            SelectChoice("fixed", _l("Feste Liste")),
+            SelectChoice("proposed", _l("Vorschläge der Teilnehmenden")),
+            SelectChoice("clusters", _l("Cluster eines Clustern-Schritts")),
         ],
     )
     options = TextAreaField(_l("Feste Liste"), validators=[Optional()], description=LINES_HELP)
@@ -186,4 +186,4 @@ FORMS: dict[str, type[ActivityForm]] = {
 
 
 class MoveForm(FlaskForm):
-    position = IntegerField(validators=[DataRequired(), NumberRange(1, 60)])
+    position = IntegerField(validators=[InputRequired(), NumberRange(1, 60)])

@@ -1,8 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class WorkshopForm(FlaskForm):
@@ -18,13 +27,13 @@ class WorkshopForm(FlaskForm):
     min_group_size = IntegerField(
         _l("Kleinste gezeigte Gruppe"),
         default=5,
-        validators=[DataRequired(), NumberRange(min=1, max=50)],
+        validators=[InputRequired(), NumberRange(min=1, max=50)],
         description=_l("Auswertungen nach Organisation oder Rolle zeigen kleinere Gruppen nur als „< k“."),
     )
     retention_days = IntegerField(
         _l("Aufbewahrung der Karten (Tage nach Ende)"),
         default=90,
-        validators=[DataRequired(), NumberRange(min=1, max=3650)],
+        validators=[InputRequired(), NumberRange(min=1, max=3650)],
     )
     submit = SubmitField(_l("Speichern"))
 
@@ -49,7 +58,11 @@ class MemberForm(FlaskForm):
     email = EmailField(_l("E-Mail-Adresse des Kontos"), validators=[DataRequired(), Length(max=254)])
     role = SelectField(
         _l("Rolle"),
-        choices=[("moderator", _l("Moderation")), ("observer", _l("Beobachtung")), ("owner", _l("Verantwortlich"))],
+        choices=[
+            SelectChoice("moderator", _l("Moderation")),
+            SelectChoice("observer", _l("Beobachtung")),
+            SelectChoice("owner", _l("Verantwortlich")),
+        ],
     )
     submit = SubmitField(_l("Hinzufügen"))
 

@@ -63,9 +63,13 @@ def members(workshop):
         if account is None:
             form.email.errors.append(_("Es gibt kein Konto mit dieser E-Mail-Adresse."))
         else:
-            services.grant_role(current_user, workshop, account, Role(form.role.data))
-            flash(_("%(email)s ist jetzt dabei.", email=account.email), "success")
-            return redirect(url_for("workshops.members", workshop_id=workshop.id))
+            try:
+                services.grant_role(current_user, workshop, account, Role(form.role.data))
+            except services.WorkshopError as error:
+                flash(error.message, "danger")
+            else:
+                flash(_("%(email)s ist jetzt dabei.", email=account.email), "success")
+                return redirect(url_for("workshops.members", workshop_id=workshop.id))
     return render_template("workshops/members.html", workshop=workshop, form=form, confirm=ConfirmForm())
 
 

@@ -81,10 +81,12 @@ def has_role(account: Account | None, workshop: Workshop, needed: Role) -> bool:
 
 
 def grant_role(actor: Account | None, workshop: Workshop, account: Account, role: Role) -> Membership:
-    """Give ``account`` the ``role`` in ``workshop`` (replacing an earlier one)."""
+    """Give ``account`` the ``role`` in ``workshop`` (replacing an earlier one, but never the last owner's)."""
     membership = db.session.scalar(
         select(Membership).where(Membership.workshop_id == workshop.id, Membership.account_id == account.id)
     )
+    if membership is not None and role is not Role.owner:
+        _keep_an_owner(workshop, account)
     if membership is None:
         membership = Membership(workshop=workshop, account=account, role=role)
         db.session.add(membership)
@@ -94,12 +96,17 @@ def grant_role(actor: Account | None, workshop: Workshop, account: Account, role
     return membership
 
 
-def revoke_role(actor: Account | None, workshop: Workshop, account: Account) -> None:
+def _keep_an_owner(workshop: Workshop, account: Account) -> None:
+    """Refuse to take the owner role from ``account`` if nobody else has it."""
     owners = db.session.scalars(
         select(Membership.account_id).where(Membership.workshop_id == workshop.id, Membership.role == Role.owner)
     ).all()
     if owners == [account.id]:
         raise WorkshopError(_l("Ein Workshop braucht mindestens eine verantwortliche Person."))
+
+
+def revoke_role(actor: Account | None, workshop: Workshop, account: Account) -> None:
+    _keep_an_owner(workshop, account)
     db.session.execute(
         delete(Membership).where(Membership.workshop_id == workshop.id, Membership.account_id == account.id)
     )
@@ -130,15 +137,53 @@ def find_by_join_code(code: str) -> Workshop | None:
     return db.session.scalar(select(Workshop).where(Workshop.join_code == code))
 
 
+#: Longest text and allowed range of each field, as in the settings form; imports arrive unchecked.
+TEXT_LIMITS = {"title": 200, "organiser": 200, "venue": 200, "description": 5000}
+NUMBER_LIMITS = {"min_group_size": (1, 50), "retention_days": (1, 3650)}
+
+
+def _field_labels() -> dict:
+    return {
+        "organiser": _l("Veranstalter"),
+        "venue": _l("Ort"),
+        "description": _l("Ziele und Leitfragen"),
+        "starts_on": _l("Datum"),
+        "min_group_size": _l("Kleinste gezeigte Gruppe"),
+        "retention_days": _l("Aufbewahrung der Karten (Tage nach Ende)"),
+    }
+
+
+def _invalid(name: str) -> WorkshopError:
+    return WorkshopError(_l("Die Angabe „%(field)s“ ist ungültig.", field=_field_labels()[name]))
+
+
 def _clean_fields(fields: dict) -> dict:
+    """Check types and limits (the database would refuse them, or SQLite would store them anyway)."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise WorkshopError(_l("Unbekannte Felder: %(names)s", names=", ".join(sorted(unknown))))
-    title = fields.get("title")
-    if title is not None and not title.strip():
-        raise WorkshopError(_l("Bitte einen Titel angeben."))
-    if "starts_on" in fields and isinstance(fields["starts_on"], str):
-        fields["starts_on"] = date.fromisoformat(fields["starts_on"]) if fields["starts_on"] else None
+    fields = dict(fields)
+    for name, limit in TEXT_LIMITS.items():
+        if name not in fields:
+            continue
+        value = "" if fields[name] is None and name != "title" else fields[name]
+        if name == "title" and (not isinstance(value, str) or not value.strip() or len(value.strip()) > limit):
+            raise WorkshopError(_l("Bitte einen Titel mit höchstens 200 Zeichen angeben."))
+        if not isinstance(value, str) or len(value.strip()) > limit:
+            raise _invalid(name)
+        fields[name] = value.strip()
+    for name, (low, high) in NUMBER_LIMITS.items():
+        value = fields.get(name, low)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise _invalid(name)
+    starts_on = fields.get("starts_on")
+    if isinstance(starts_on, str):
+        try:
+            fields["starts_on"] = date.fromisoformat(starts_on) if starts_on else None
+        except ValueError:
+            raise _invalid("starts_on") from None
+    elif starts_on is not None and not isinstance(starts_on, date):
+        raise _invalid("starts_on")
     return fields
 
 
