@@ -78,6 +78,14 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_screenshots() -> None:
+    """Start each run with an empty ``artifacts/screenshots/``, so that it shows this run only."""
+    if SCREENSHOTS.is_dir():
+        for old in SCREENSHOTS.glob("*.png"):
+            old.unlink()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Launch Debian's Chromium instead of a Playwright-downloaded browser."""
