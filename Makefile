@@ -42,7 +42,7 @@ lint: $(DEV_STAMP)
 translations: $(PY_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --project facilitation --version 0.1.0 \
 		--copyright-holder facilitation --no-location --sort-output -o $(POT) .
-	$(BIN)/pybabel update -i $(POT) -d $(TRANSLATIONS) --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel update -i $(POT) -d $(TRANSLATIONS) --ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 	@echo "Now translate every new msgid: fill in the empty msgstr lines in $(PO_FILES)."
 
