@@ -6,12 +6,14 @@ the registry instead of comparing ``activity.kind`` strings.
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ShortText = Field(min_length=1, max_length=120)
+#: An agenda position (from 0) that a step refers to.
+Position = Annotated[int, Field(ge=0, lt=60)]
 
 
 def _clean_list(values: list[str]) -> list[str]:
@@ -53,6 +55,13 @@ class CheckinConfig(KindConfig):
             raise ValueError("entries must be at most 120 characters")
         return values
 
+    @field_validator("organisations")
+    @classmethod
+    def _some_organisations(cls, values: list[str]) -> list[str]:
+        if not values:  # ``min_length`` counted the blank entries that cleaning dropped
+            raise ValueError("at least one organisation is needed")
+        return values
+
 
 class CardsConfig(KindConfig):
     #: Columns such as Erhalten / Zurücklassen / Neu gestalten; none for a plain card question.
@@ -69,7 +78,7 @@ class CardsConfig(KindConfig):
 
 class ClusteringConfig(KindConfig):
     #: Agenda positions of the card steps whose approved cards are clustered.
-    sources: list[int] = Field(default_factory=list, max_length=10)
+    sources: list[Position] = Field(default_factory=list, max_length=10)
 
 
 VoteMethod = Literal["dots", "points", "ranking", "single", "multiple", "scale", "fist", "matrix"]
@@ -81,7 +90,7 @@ class VoteConfig(KindConfig):
     items_from: Literal["fixed", "proposed", "clusters"] = "fixed"
     options: list[str] = Field(default_factory=list, max_length=60)
     #: Agenda position of the clustering step when ``items_from`` is "clusters".
-    source: int | None = None
+    source: Position | None = None
     dots: int = Field(default=3, ge=1, le=50)
     max_per_option: int = Field(default=1, ge=1, le=50)
     budget: int = Field(default=100, ge=1, le=1000)
@@ -101,7 +110,7 @@ class VoteConfig(KindConfig):
 
 class RecommendationsConfig(KindConfig):
     #: Agenda positions of the steps (clusters, votes) the recommendations draw on.
-    sources: list[int] = Field(default_factory=list, max_length=10)
+    sources: list[Position] = Field(default_factory=list, max_length=10)
     has_consent_check: bool = True
 
 

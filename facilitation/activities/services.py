@@ -156,8 +156,10 @@ def import_definition(actor: Account | None, definition: dict, **overrides) -> W
         raise ActivityError(_l("Die Datei ist keine Workshop-Definition."))
     if definition.get("version") != DEFINITION_VERSION:
         raise ActivityError(_l("Diese Version der Workshop-Definition wird nicht unterstützt."))
-    fields = dict(definition.get("workshop") or {})
-    fields.update(overrides)
+    fields = definition.get("workshop") or {}
+    if not isinstance(fields, dict):
+        raise ActivityError(_l("Die Angaben zum Workshop sind ungültig."))
+    fields = {**fields, **overrides}
     steps = definition.get("activities") or []
     if not isinstance(steps, list) or len(steps) > MAX_ACTIVITIES:
         raise ActivityError(_l("Die Liste der Schritte ist ungültig."))
@@ -316,7 +318,10 @@ def extend_timer(actor: Account, activity: Activity, seconds: int) -> Activity:
     if activity.timer_remaining is not None:
         activity.timer_remaining = min(MAX_TIMER_SECONDS, activity.timer_remaining + seconds)
     elif activity.timer_ends_at is not None:
-        activity.timer_ends_at = max(activity.timer_ends_at, utcnow()) + timedelta(seconds=seconds)
+        now = utcnow()
+        activity.timer_ends_at = min(
+            max(activity.timer_ends_at, now) + timedelta(seconds=seconds), now + timedelta(seconds=MAX_TIMER_SECONDS)
+        )
     else:
         activity.timer_ends_at = utcnow() + timedelta(seconds=seconds)
     return _commit_and_publish(actor, activity, "timer.extended", seconds=seconds)
