@@ -8,7 +8,7 @@ from facilitation.activities import services
 from facilitation.activities.models import Activity
 from facilitation.extensions import db
 from facilitation.realtime import payloads
-from facilitation.realtime.commands import Command, command
+from facilitation.realtime.commands import MAX_ID, Command, command
 from facilitation.realtime.connection import Viewer, snapshot_builder, view_of_activity
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Workshop, WorkshopState
@@ -44,11 +44,11 @@ def _activity(viewer: Viewer, activity_id: int) -> Activity:
 
 
 class ActivityRef(Command):
-    activity_id: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_ID)
 
 
 class ShowActivity(Command):
-    activity_id: int | None = Field(default=None, ge=1)
+    activity_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class Reveal(ActivityRef):

@@ -228,7 +228,10 @@ def withdraw_card(participant: Participant, card: Card | None) -> Card:
     """The author takes a card back; a repeated withdrawal is harmless."""
     card = _own_card(participant, card)
     if card.status is not CardStatus.withdrawn:
-        card.change_status(CardStatus.withdrawn)
+        try:
+            card.change_status(CardStatus.withdrawn)
+        except InvalidTransition as error:  # a rejected card stays with the moderators
+            raise ParticipationError(error.message) from error
         db.session.commit()
         _publish_card(card)
     return card
@@ -275,11 +278,15 @@ def card_counts(activity: Activity) -> dict:
 # -- moderation -----------------------------------------------------------------------------------
 
 
-def _moderate(actor: Account, card: Card, wanted: CardStatus, action: str, **details) -> Card:
+def _moderate(actor: Account, card: Card, wanted: CardStatus, action: str, *, reason: str = "", **details) -> Card:
     try:
         card.change_status(wanted)
     except InvalidTransition as error:
         raise ParticipationError(error.message) from error
+    # Changed only after the transition is allowed, so a refusal leaves nothing in the session.
+    card.reject_reason = reason if wanted is CardStatus.rejected else ""
+    if reason:
+        details["reason"] = reason
     card.moderated_at = utcnow()
     card.moderated_by = actor
     workshop_services.record_audit(actor, action, workshop=card.activity.workshop, target=f"card:{card.id}", **details)
@@ -302,7 +309,6 @@ def reject_card(actor: Account, card: Card, reason: str) -> Card:
     reason = clean_text(reason)[:REJECT_REASON_MAX]
     if not reason:
         raise ParticipationError(_l("Bitte einen Grund angeben – die Person sieht ihn auf ihrem Gerät."))
-    card.reject_reason = reason
     return _moderate(actor, card, CardStatus.rejected, "card.rejected", reason=reason)
 
 

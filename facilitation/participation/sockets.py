@@ -13,7 +13,7 @@ from facilitation.extensions import db
 from facilitation.participation import services
 from facilitation.participation.models import Card, CardStatus, Participant
 from facilitation.realtime import payloads
-from facilitation.realtime.commands import ClientId, Command, command
+from facilitation.realtime.commands import MAX_ID, ClientId, Command, command
 from facilitation.realtime.connection import (
     Viewer,
     activity_view,
@@ -96,27 +96,27 @@ def _card(viewer: Viewer, card_id: int) -> Card | None:
 
 class CheckIn(Command):
     client_id: str = ClientId
-    activity_id: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_ID)
     organisation: str | None = Field(default=None, max_length=120)
     role: str | None = Field(default=None, max_length=120)
 
 
 class SubmitCard(Command):
     client_id: str = ClientId
-    activity_id: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_ID)
     text: str = Field(max_length=MAX_TEXT)
     column: str = Field(default="", max_length=80)
 
 
 class EditOwnCard(Command):
     client_id: str = ClientId
-    card_id: int = Field(ge=1)
+    card_id: int = Field(ge=1, le=MAX_ID)
     text: str = Field(max_length=MAX_TEXT)
 
 
 class WithdrawCard(Command):
     client_id: str = ClientId
-    card_id: int = Field(ge=1)
+    card_id: int = Field(ge=1, le=MAX_ID)
 
 
 @command("check_in", CheckIn, screens=("phone",))
@@ -162,7 +162,7 @@ def on_withdraw_card(viewer: Viewer, payload: WithdrawCard):
 
 
 class CardRef(Command):
-    card_id: int = Field(ge=1)
+    card_id: int = Field(ge=1, le=MAX_ID)
 
 
 class RejectCard(CardRef):
@@ -174,7 +174,7 @@ class ModeratorEdit(CardRef):
 
 
 class Premoderation(Command):
-    activity_id: int = Field(ge=1)
+    activity_id: int = Field(ge=1, le=MAX_ID)
     is_premoderated: bool
 
 

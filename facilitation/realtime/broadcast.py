@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 Rooms = str | Iterable[str]
 
-_pending: dict[str, tuple[Rooms, str, Callable[[], dict]]] = {}
+#: Where each app keeps its scheduled updates: ``key -> (rooms, event, build)``.
+PENDING = "realtime.pending"
 _pending_lock = threading.Lock()
 
 
@@ -35,18 +36,21 @@ def publish_coalesced(key: str, rooms: Rooms, event: str, build: Callable[[], di
     ``build`` runs when the update is sent (in an app context), so it sees every change made until
     then; calls for a key that is already scheduled only replace its builder.
     """
+    # Per app: keys such as ``wall:1`` repeat across apps (every test app has an activity 1), and an
+    # update scheduled by one app must never run another app's builder against its database.
+    app = current_app._get_current_object()
     with _pending_lock:
-        is_scheduled = key in _pending
-        _pending[key] = (rooms, event, build)
+        pending = app.extensions.setdefault(PENDING, {})
+        is_scheduled = key in pending
+        pending[key] = (rooms, event, build)
     if not is_scheduled:
-        app = current_app._get_current_object()
         socketio.start_background_task(_send_later, app, key)
 
 
 def _send_later(app, key: str) -> None:
     socketio.sleep(app.config["REALTIME_COALESCE_SECONDS"])
     with _pending_lock:
-        rooms, event, build = _pending.pop(key)
+        rooms, event, build = app.extensions[PENDING].pop(key)
     with app.app_context():
         try:
             publish(rooms, event, build())

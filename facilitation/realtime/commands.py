@@ -14,11 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facilitation.extensions import db, socketio
 from facilitation.modeling import DomainError
-from facilitation.realtime.connection import Viewer, current_viewer
+from facilitation.realtime.connection import Viewer, current_viewer, reauthenticated_viewer
 
 logger = logging.getLogger(__name__)
 
 ClientId = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+#: Largest id a command may name: a bigger number would overflow the database's integer column (an
+#: internal error instead of an invalid payload).
+MAX_ID = 2**31 - 1
 
 
 class Command(BaseModel):
@@ -48,12 +51,16 @@ def command(event: str, schema: type[Command] = NoPayload, *, screens: tuple[str
 
     def decorate(fn):
         @wraps(fn)
-        def handler(data=None):
+        def handler(data=None, *extra):
             viewer: Viewer | None = current_viewer()
             if viewer is None:
                 return error_ack("unauthorised", _("Die Verbindung ist nicht angemeldet. Bitte Seite neu laden."))
+            if moderator and viewer.screen == "console":
+                viewer = reauthenticated_viewer(viewer)  # the role may have changed since the connect
             if (screens and viewer.screen not in screens) or (moderator and not viewer.can_moderate):
                 return error_ack("forbidden", _("Dafür fehlt die Berechtigung."))
+            if extra:  # a client that emits more than one argument would otherwise raise a TypeError
+                return error_ack("invalid", _("Die Eingabe ist unvollständig oder ungültig."), fields={})
             try:
                 payload = schema.model_validate(data if data is not None else {})
             except ValidationError as error:

@@ -9,7 +9,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import request
@@ -43,6 +43,8 @@ _activity_views: dict[str, Callable[[Any, Viewer], dict]] = {}
 _presence_listeners: list[Callable[[int], None]] = []
 
 _viewers: dict[str, Viewer] = {}
+#: The ``auth`` each connection was made with, to check a console's rights again for every command.
+_auths: dict[str, dict] = {}
 _viewers_lock = threading.Lock()
 
 
@@ -97,6 +99,25 @@ def current_viewer() -> Viewer | None:
     return _viewers.get(request.sid)
 
 
+def reauthenticated_viewer(viewer: Viewer) -> Viewer:
+    """The current connection's ``viewer`` with its rights checked again, e.g. before a moderator command.
+
+    A role can be revoked (or an account removed) while its console stays connected; the rights
+    found at connect time must not outlive that.
+    """
+    sid = request.sid
+    with _viewers_lock:
+        auth = _auths.get(sid, {})
+    fresh = _authenticators[viewer.screen](auth)
+    if fresh is None or fresh.workshop_id != viewer.workshop_id or fresh.account_id != viewer.account_id:
+        fresh = replace(viewer, can_moderate=False)
+    if fresh.can_moderate != viewer.can_moderate:
+        with _viewers_lock:
+            if sid in _viewers:
+                _viewers[sid] = replace(_viewers[sid], can_moderate=fresh.can_moderate)
+    return replace(viewer, can_moderate=fresh.can_moderate)
+
+
 def presence(workshop_id: int) -> dict[str, int]:
     """Connections of this process: distinct phones, projectors and consoles of a workshop."""
     with _viewers_lock:
@@ -128,6 +149,7 @@ def on_connect(auth=None):
         raise ConnectionRefusedError("unauthorised")
     with _viewers_lock:
         _viewers[request.sid] = viewer
+        _auths[request.sid] = auth
     for room in viewer.rooms:
         join_room(room)
     send_snapshot(request.sid, viewer)
@@ -141,6 +163,7 @@ def on_disconnect(reason=None):
     """Forget the connection and tell the moderators the new count."""
     with _viewers_lock:
         viewer = _viewers.pop(request.sid, None)
+        _auths.pop(request.sid, None)
     if viewer:
         for listener in _presence_listeners:
             listener(viewer.workshop_id)
