@@ -1,10 +1,12 @@
 """Command-line tools: ``flask --app wsgi <command>``."""
 
+import functools
 import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from facilitation.accounts import services as account_services
@@ -17,6 +19,17 @@ DEMO_PRESET = "strategie-2025-2030"
 DEMO_EMAIL = "moderation@example.org"
 
 
+def in_default_language(command):
+    """Run ``command`` in the app's default language: without a request there is no choice to read."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return command(*args, **kwargs)
+
+    return run
+
+
 @click.command("create-moderator")
 @click.argument("email")
 @click.option(
@@ -24,6 +37,7 @@ DEMO_EMAIL = "moderation@example.org"
 )
 @click.option("--name", default="", help="Display name.")
 @click.option("--admin", is_flag=True, help="May see and manage every workshop.")
+@in_default_language
 def create_moderator(email: str, password: str, name: str, admin: bool) -> None:
     """Create a moderator account."""
     try:
@@ -43,6 +57,7 @@ def _load_demo(owner_email: str | None) -> Workshop:
 
 @click.command("load-demo")
 @click.option("--owner", "owner_email", help="E-mail of the account that becomes the owner.")
+@in_default_language
 def load_demo(owner_email: str | None) -> None:
     """Create the demo workshop "Strategie 2025–2030" and print its join code."""
     workshop = _load_demo(owner_email)
@@ -51,6 +66,7 @@ def load_demo(owner_email: str | None) -> None:
 
 @click.command("quickstart")
 @click.option("--url", default="http://127.0.0.1:5000", help="Where the server will listen.")
+@in_default_language
 def quickstart(url: str) -> None:
     """Make sure a demo moderator and the demo workshop exist; print how to join and log in."""
     credentials = Path(current_app.instance_path) / "demo-moderator.txt"
@@ -58,6 +74,7 @@ def quickstart(url: str) -> None:
     if account is None:
         password = secrets.token_urlsafe(9)
         account = account_services.create_account(DEMO_EMAIL, password, name="Demo-Moderation", is_admin=True)
+        credentials.parent.mkdir(parents=True, exist_ok=True)  # absent when SECRET_KEY comes from the environment
         credentials.write_text(password)
         credentials.chmod(0o600)
     password = credentials.read_text().strip() if credentials.exists() else "(wie beim ersten Start ausgegeben)"

@@ -7,6 +7,7 @@ in a fresh app context of its own, as on a real server. Outside requests the tes
 default language, whatever a request would pick.
 """
 
+import contextvars
 import functools
 import itertools
 import os
@@ -16,7 +17,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 import redis
-from flask.testing import FlaskClient
+from flask.cli import FlaskGroup
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_babel import force_locale
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
@@ -60,6 +62,18 @@ def test_config(tmp_path, **overrides) -> dict:
 
 
 test_config.__test__ = False  # a helper, not a test
+
+
+class CommandLineRunner(FlaskCliRunner):
+    """Runs commands as the ``flask`` command does: through ``FlaskGroup``, which pushes an app
+    context of its own, and outside the test's context (no request, no forced language)."""
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        if cli is None:
+            cli = FlaskGroup(create_app=lambda: self.app, load_dotenv=False)
+        result = contextvars.Context().run(super().invoke, cli, args, **kwargs)
+        db.session.expire_all()
+        return result
 
 
 class IsolatedClient(FlaskClient):
@@ -111,7 +125,9 @@ def _fast_password_hashing(monkeypatch):
 @pytest.fixture
 def app(tmp_path):
     app = create_app(test_config(tmp_path))
+    app.instance_path = str(tmp_path / "instance")  # not the checkout's; created by whoever needs it
     app.test_client_class = IsolatedClient
+    app.test_cli_runner_class = CommandLineRunner
     # force_locale: services build their (lazy) messages without a request to pick a language from.
     with app.app_context(), force_locale("de"):
         db.create_all()
