@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 import redis
+from flask import has_app_context
 from flask.cli import FlaskGroup
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_babel import force_locale
@@ -64,6 +65,12 @@ def test_config(tmp_path, **overrides) -> dict:
 test_config.__test__ = False  # a helper, not a test
 
 
+def _expire_test_session() -> None:
+    """Make the test's session reload what a request or command changed."""
+    if has_app_context():
+        db.session.expire_all()
+
+
 class CommandLineRunner(FlaskCliRunner):
     """Runs commands as the ``flask`` command does: through ``FlaskGroup``, which pushes an app
     context of its own, and outside the test's context (no request, no forced language)."""
@@ -72,7 +79,7 @@ class CommandLineRunner(FlaskCliRunner):
         if cli is None:
             cli = FlaskGroup(create_app=lambda: self.app, load_dotenv=False)
         result = contextvars.Context().run(super().invoke, cli, args, **kwargs)
-        db.session.expire_all()
+        _expire_test_session()
         return result
 
 
@@ -87,7 +94,7 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        db.session.expire_all()
+        _expire_test_session()
         return response
 
 
@@ -123,17 +130,38 @@ def _fast_password_hashing(monkeypatch):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(test_config(tmp_path))
-    app.instance_path = str(tmp_path / "instance")  # not the checkout's; created by whoever needs it
-    app.test_client_class = IsolatedClient
-    app.test_cli_runner_class = CommandLineRunner
+def make_app(tmp_path):
+    """Build a test app with config ``overrides``, on its own SQLite file, its schema created.
+
+    For tests that need more than the one ``app`` (two apps, CSRF switched on); nothing is pushed.
+    """
+    apps = []
+
+    def make(**overrides):
+        folder = tmp_path / f"app-{len(apps)}"
+        folder.mkdir()
+        app = create_app(test_config(folder, **overrides))
+        app.instance_path = str(folder / "instance")  # not the checkout's; created by whoever needs it
+        app.test_client_class = IsolatedClient
+        app.test_cli_runner_class = CommandLineRunner
+        with app.app_context():
+            db.create_all()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
     # force_locale: services build their (lazy) messages without a request to pick a language from.
     with app.app_context(), force_locale("de"):
-        db.create_all()
         yield app
         db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
