@@ -131,22 +131,24 @@ def _fast_password_hashing(monkeypatch):
 
 @pytest.fixture
 def make_app(tmp_path):
-    """Build a test app with config ``overrides``, on its own SQLite file, its schema created.
+    """Build a test app with config ``overrides``, on its own SQLite file, its schema created unless
+    ``schema=False``.
 
     For tests that need more than the one ``app`` (two apps, CSRF switched on); nothing is pushed.
     """
     apps = []
 
-    def make(**overrides):
+    def make(schema=True, **overrides):
         folder = tmp_path / f"app-{len(apps)}"
         folder.mkdir()
         app = create_app(test_config(folder, **overrides))
         app.instance_path = str(folder / "instance")  # not the checkout's; created by whoever needs it
         app.test_client_class = IsolatedClient
         app.test_cli_runner_class = CommandLineRunner
-        with app.app_context():
-            db.create_all()
         apps.append(app)
+        if schema:
+            with app.app_context():
+                db.create_all()
         return app
 
     yield make
