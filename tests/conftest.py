@@ -28,7 +28,7 @@ from facilitation import create_app
 from facilitation.accounts import models as account_models
 from facilitation.accounts import services as account_services
 from facilitation.activities import services as activity_services
-from facilitation.extensions import db
+from facilitation.extensions import db, socketio
 from facilitation.realtime import broadcast
 from facilitation.workshops import services as workshop_services
 
@@ -268,6 +268,52 @@ def published(monkeypatch):
     monkeypatch.setattr(broadcast, "publish", record)
     monkeypatch.setattr(broadcast, "publish_coalesced", publish_now)
     return records
+
+
+class IsolatedSocketClient:
+    """A Socket.IO test client whose every call runs in a fresh app context (like ``IsolatedClient``:
+    handlers would otherwise share the test's session and ``g``, where Flask-Login caches the user)."""
+
+    CALLS = ("connect", "disconnect", "emit", "send")
+
+    def __init__(self, app, **options):
+        self._app = app
+        with app.app_context():
+            self._client = socketio.test_client(app, **options)
+        _expire_test_session()
+
+    def __getattr__(self, name):
+        attribute = getattr(self._client, name)
+        if name not in self.CALLS:
+            return attribute
+
+        def call(*args, **kwargs):
+            with self._app.app_context():
+                result = attribute(*args, **kwargs)
+            _expire_test_session()
+            return result
+
+        return call
+
+
+@pytest.fixture
+def connect():
+    """Open a Socket.IO test client on ``app`` with ``auth`` (and the login cookies of ``http_client``).
+
+    The client talks to ``socketio.server``, the server of the app created last. Every client is
+    disconnected after the test, so no connection outlives it in the presence counts.
+    """
+    clients = []
+
+    def open_connection(app, auth=None, http_client=None):
+        client = IsolatedSocketClient(app, auth=auth, flask_test_client=http_client)
+        clients.append(client)
+        return client
+
+    yield open_connection
+    for client in clients:
+        if client.is_connected():
+            client.disconnect()
 
 
 # -- external services ----------------------------------------------------------------------------
