@@ -45,10 +45,17 @@ def _services_required() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark every test in this folder ``browser`` (``-m "not browser"`` leaves them out)."""
-    for item in items:
-        if HERE in Path(item.path).resolve().parents:
-            item.add_marker(pytest.mark.browser)
+    """Mark every test in this folder ``browser`` and run them last.
+
+    ``-m "not browser"`` leaves them out. They go last because Playwright's sync API keeps its asyncio
+    loop registered as the running loop of the main thread until the session ends: an
+    ``asyncio.run()`` in any later test would fail with "cannot be called from a running event loop".
+    """
+    ours = [item for item in items if HERE in Path(item.path).resolve().parents]
+    for item in ours:
+        item.add_marker(pytest.mark.browser)
+    chosen = set(ours)
+    items[:] = [item for item in items if item not in chosen] + ours
 
 
 def _slug(text: str) -> str:
