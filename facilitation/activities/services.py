@@ -242,17 +242,21 @@ def show_activity(actor: Account, workshop: Workshop, activity: Activity | None)
     if activity is not None and activity.workshop_id != workshop.id:
         raise ActivityError(_l("Dieser Schritt gehört nicht zu diesem Workshop."))
     workshop.current_activity = activity
-    version = workshop_services.bump_version(workshop)
     workshop_services.record_audit(
         actor, "activity.shown", workshop=workshop, target=f"activity:{activity.id}" if activity else ""
     )
+    _commit_and_publish_current(workshop, activity)
+    return workshop
+
+
+def _commit_and_publish_current(workshop: Workshop, activity: Activity | None) -> None:
+    version = workshop_services.bump_version(workshop)
     db.session.commit()
     broadcast.publish(
         rooms.everyone(workshop.id),
         "current_activity_changed",
         {"activity": payloads.activity(activity) if activity else None, "version": version},
     )
-    return workshop
 
 
 def open_activity(actor: Account, activity: Activity) -> Activity:
@@ -262,8 +266,13 @@ def open_activity(actor: Account, activity: Activity) -> Activity:
     if not activity.workshop.is_live:
         raise ActivityError(_l("Bitte zuerst den Workshop starten."))
     _change_state(activity, ActivityState.open)
-    activity.workshop.current_activity = activity
-    return _commit_and_publish(actor, activity, "activity.opened")
+    workshop = activity.workshop
+    is_shown = workshop.current_activity_id == activity.id
+    workshop.current_activity = activity
+    _commit_and_publish(actor, activity, "activity.opened")
+    if not is_shown:  # every screen follows the current step: tell them it moved
+        _commit_and_publish_current(workshop, activity)
+    return activity
 
 
 def close_activity(actor: Account, activity: Activity) -> Activity:

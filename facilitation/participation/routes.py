@@ -1,6 +1,7 @@
 """The three live screens' pages: phone (public), projector (secret link), console (moderators)."""
 
 import hmac
+import io
 
 import segno
 from flask import (
@@ -90,8 +91,13 @@ def projector(code: str):
 @bp.route("/<code>/qr.svg")
 def qr_code(code: str):
     workshop = _workshop_or_404(code)
-    svg = segno.make(join_url(workshop), error="m").svg_inline(scale=10, border=2, dark="#000", light="#fff")
-    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=300"})
+    # A standalone SVG file needs its namespace (``svg_inline`` leaves it out, and browsers then show no
+    # image); the viewBox lets it scale to whatever size the page gives it.
+    svg = io.BytesIO()
+    segno.make(join_url(workshop), error="m").save(
+        svg, kind="svg", scale=10, border=2, dark="#000", light="#fff", xmldecl=False, omitsize=True
+    )
+    return Response(svg.getvalue(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.route("/workshops/<int:workshop_id>/console")
