@@ -170,7 +170,7 @@ def on_disconnect(reason=None):
 
 
 @socketio.on("request_snapshot")
-def on_request_snapshot(data=None):
+def on_request_snapshot(*_args):
     """Any screen asks for a fresh snapshot (e.g. after it noticed a version gap); acked with it."""
     viewer = current_viewer()
     if viewer is None:

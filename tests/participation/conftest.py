@@ -25,17 +25,6 @@ CHECKIN_CONFIG = {"organisations": ["Jugendamt Rostock", "Freier Träger", "Land
 
 
 @pytest.fixture
-def request_context(app):
-    """A request context around the test, as socket handlers and routes have.
-
-    The services raise domain errors with lazily translated messages, and ``select_locale`` reads the
-    request, so raising one needs a request (see the report: ``select_locale`` outside a request).
-    """
-    with app.test_request_context():
-        yield
-
-
-@pytest.fixture
 def live_workshop(owner, create_workshop):
     """A live workshop owned by ``owner``, with a check-in step (0) and a card step with columns (1)."""
     workshop = create_workshop(owner=owner)

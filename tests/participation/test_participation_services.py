@@ -17,7 +17,7 @@ from facilitation.workshops.models import AuditEntry, WorkshopState
 
 COLUMNS = ["Erhalten", "Zurücklassen", "Neu gestalten"]
 
-pytestmark = pytest.mark.usefixtures("request_context", "fast_coalescing")
+pytestmark = pytest.mark.usefixtures("fast_coalescing")
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from facilitation import create_app
 from facilitation.activities import services as activity_services
 from facilitation.extensions import db
 from facilitation.participation import services
@@ -499,6 +498,7 @@ def test_unusual_calls_do_not_break_the_connection(phone, live_workshop, step):
     client.emit("submit_card", card_payload(step, client_id="with-extra-arg"), "second argument", callback=True)
     client.emit("no_such_command", {"x": 1}, callback=True)
     client.emit("submit_card", callback=True)  # no payload at all
+    assert client.emit("request_snapshot", {"since": 3}, "extra", callback=True)["ok"]
     assert client.is_connected()
     assert client.command("submit_card", card_payload(step, client_id="afterwards"))["ok"]
     assert count_cards() == 2  # the fire-and-forget one was stored too
@@ -631,52 +631,35 @@ def test_presence_reaches_the_console(phone, console, live_workshop, owner):
 # -- the handlers reach every app (STYLE rule 7) ----------------------------------------------------
 
 
-def second_app(tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "second",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'second.sqlite3'}",
-            "SOCKETIO_ASYNC_MODE": "threading",
-            "SOCKETIO_MESSAGE_QUEUE": None,
-            "WTF_CSRF_ENABLED": False,
-            "REALTIME_COALESCE_SECONDS": 0.05,
-        }
-    )
-
-
-def test_phone_command_round_trips_on_a_second_app(app, tmp_path, socket_client):
-    second = second_app(tmp_path)
+def test_phone_command_round_trips_on_a_second_app(app, make_app, socket_client):
+    second = make_app(REALTIME_COALESCE_SECONDS=0.05)
     assert second is not app
     with second.app_context():
-        db.create_all()
-        owner = workshop_services.create_workshop(None, title="Zweites Forum")
-        step = activity_services.add_activity(None, owner, kind="cards", title="Karten", config={})
-        workshop_services.change_state(None, owner, WorkshopState.live)
+        workshop = workshop_services.create_workshop(None, title="Zweites Forum")
+        step = activity_services.add_activity(None, workshop, kind="cards", title="Karten", config={})
+        workshop_services.change_state(None, workshop, WorkshopState.live)
         activity_services.open_activity(None, step)
-        code, step_id = owner.join_code, step.id
-        try:
-            http = second.test_client()
-            assert http.get(f"/{code}").status_code == 200
-            client = socket_client(second, auth={"screen": "phone", "code": code}, flask_test_client=http)
-            assert client.is_connected()
-            ack = client.command(
-                "submit_card", {"client_id": "second-app-1", "activity_id": step_id, "text": "Auf der zweiten App"}
-            )
-            assert ack["ok"] is True, ack
-            assert db.session.get(Card, ack["card"]["id"]).status is CardStatus.pending
-            client.disconnect()
-        finally:
-            deadline = time.monotonic() + 3
-            while second.extensions.get(broadcast.PENDING) and time.monotonic() < deadline:
-                time.sleep(0.01)  # the presence update the connect scheduled
-            db.session.remove()
-            db.engine.dispose()
+        http = second.test_client()
+        assert http.get(f"/{workshop.join_code}").status_code == 200
+        client = socket_client(second, auth={"screen": "phone", "code": workshop.join_code}, flask_test_client=http)
+        assert client.is_connected()
+
+        ack = client.command(
+            "submit_card", {"client_id": "second-app-1", "activity_id": step.id, "text": "Auf der zweiten App"}
+        )
+
+        assert ack["ok"] is True, ack
+        assert db.session.get(Card, ack["card"]["id"]).status is CardStatus.pending
+        client.disconnect()
+        deadline = time.monotonic() + 3
+        while second.extensions.get(broadcast.PENDING) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the presence updates the connect and disconnect scheduled
+        db.session.remove()
 
 
-def test_coalesced_updates_of_two_apps_stay_apart(app, tmp_path, monkeypatch):
+def test_coalesced_updates_of_two_apps_stay_apart(app, make_app, monkeypatch):
     """Both apps schedule ``wall:1``; each update must be built in its own app, against its own database."""
-    second = second_app(tmp_path)
+    second = make_app()
     sent = []
     monkeypatch.setattr(broadcast, "publish", lambda rooms, event, payload: sent.append((rooms, payload)))
 

@@ -1,0 +1,120 @@
+"""Helpers for the live tests: a forum set up through the server's CLI, screens that talk like browsers.
+
+Moderator and projector are python-socketio's threaded ``Client``; phones (many at once) are
+``AsyncClient`` on asyncio (see ``test_live_forum.py``). Every connect has a timeout: a client
+connecting to a server that does not answer would otherwise hang.
+"""
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+import socketio
+from serverproc import ServerProcess, start_server
+
+MODERATOR_EMAIL = "moderation@example.org"
+MODERATOR_PASSWORD = "pass-word-123"
+CARD_STEP = "Erhalten – Zurücklassen – Neu gestalten"
+CONNECT_TIMEOUT = 10
+ACK_TIMEOUT = 15
+
+
+@dataclass
+class Forum:
+    """The demo workshop on a running server."""
+
+    server: ServerProcess
+    code: str
+    key: str
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Read the server's SQLite file directly."""
+        connection = sqlite3.connect(self.server.sqlite_path, timeout=10)
+        try:
+            return connection.execute(sql, params).fetchall()
+        finally:
+            connection.close()
+
+
+def wait_until(condition, timeout: float, message: str, interval: float = 0.02):
+    """Poll ``condition()`` until it returns something true; return that, or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} (after {timeout} s)")
+        time.sleep(interval)
+
+
+class Screen:
+    """A console or projector connection that keeps every event it receives."""
+
+    def __init__(self, forum: Forum, auth: dict, http: requests.Session | None = None):
+        self.events: list[tuple[str, dict]] = []
+        self._lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False, http_session=http)
+        self.client.on("*", self._record)
+        self.client.connect(forum.server.url, auth=auth, transports=["websocket"], wait_timeout=CONNECT_TIMEOUT)
+        self.snapshot = wait_until(lambda: self.last("snapshot"), CONNECT_TIMEOUT, "no snapshot")
+
+    def _record(self, event, payload=None):
+        with self._lock:
+            self.events.append((event, payload))
+
+    def of(self, event: str) -> list[dict]:
+        with self._lock:
+            return [payload for name, payload in self.events if name == event]
+
+    def last(self, event: str) -> dict | None:
+        found = self.of(event)
+        return found[-1] if found else None
+
+    def call(self, event: str, payload: dict | None = None) -> dict:
+        return self.client.call(event, payload, timeout=ACK_TIMEOUT)
+
+    def command(self, event: str, payload: dict | None = None) -> dict:
+        """Send a command that must succeed; return its ack."""
+        ack = self.call(event, payload)
+        assert isinstance(ack, dict) and ack.get("ok") is True, (event, payload, ack)
+        return ack
+
+    def close(self):
+        self.client.disconnect()
+
+
+def log_in(server: ServerProcess, email: str = MODERATOR_EMAIL, password: str = MODERATOR_PASSWORD):
+    """Log in through the login form (with its CSRF token); return the session with the cookie."""
+    http = requests.Session()
+    page = http.get(f"{server.url}/login", timeout=10)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page.text
+    )
+    assert match, "no CSRF token on the login page"
+    response = http.post(
+        f"{server.url}/login",
+        data={"email": email, "password": password, "csrf_token": match.group(1)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, f"login failed ({response.status_code})"
+    return http
+
+
+def start_forum(tmp_path, async_mode: str) -> Forum:
+    """Start a server on a fresh SQLite file, create the moderator and the demo workshop via the CLI."""
+    server = start_server(tmp_path, async_mode=async_mode)
+    try:
+        server.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
+        output = server.cli("load-demo", "--owner", MODERATOR_EMAIL)
+        code = re.search(r"join code ([A-Z0-9]{6})", output).group(1)
+        forum = Forum(server, code, "")
+        [(forum.key,)] = forum.query("SELECT screen_key FROM workshops WHERE join_code = ?", code)
+    except BaseException:
+        server.stop()
+        raise
+    return forum
