@@ -15,7 +15,7 @@ from facilitation.extensions import db
 from facilitation.modeling import DomainError, InvalidTransition, utcnow
 from facilitation.realtime import broadcast, payloads, rooms
 from facilitation.workshops import services as workshop_services
-from facilitation.workshops.models import Workshop
+from facilitation.workshops.models import Workshop, WorkshopState
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +235,15 @@ def _change_state(activity: Activity, wanted: ActivityState) -> None:
         activity.change_state(wanted)
     except InvalidTransition as error:
         raise ActivityError(error.message) from error
+
+
+def change_workshop_state(actor: Account, workshop: Workshop, wanted: WorkshopState) -> Workshop:
+    """Start, end or resume the workshop; ending it closes the steps still open."""
+    if wanted is WorkshopState.ended and workshop.state.can_become(wanted):
+        for activity in workshop.activities:
+            if activity.is_open and activity.state.can_become(ActivityState.closed):
+                close_activity(actor, activity)
+    return workshop_services.change_state(actor, workshop, wanted)
 
 
 def show_activity(actor: Account, workshop: Workshop, activity: Activity | None) -> Workshop:

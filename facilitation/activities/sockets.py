@@ -10,7 +10,6 @@ from facilitation.extensions import db
 from facilitation.realtime import payloads
 from facilitation.realtime.commands import MAX_ID, Command, command
 from facilitation.realtime.connection import Viewer, snapshot_builder, view_of_activity
-from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Workshop, WorkshopState
 
 
@@ -71,7 +70,7 @@ class WorkshopStateChange(Command):
 def on_change_workshop_state(viewer: Viewer, payload: WorkshopStateChange):
     """Console starts, ends or resumes the workshop; everyone gets ``workshop_changed``."""
     workshop = db.session.get(Workshop, viewer.workshop_id)
-    workshop_services.change_state(_actor(viewer), workshop, payload.state)
+    services.change_workshop_state(_actor(viewer), workshop, payload.state)
 
 
 @command("show_activity", ShowActivity, screens=("console",), moderator=True)

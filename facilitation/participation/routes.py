@@ -56,6 +56,8 @@ def join_form():
 @bp.route("/<code>")
 def phone(code: str):
     workshop = workshop_services.find_by_join_code(code)
+    if workshop is None and not code.replace("-", "").isalnum():
+        abort(404)  # e.g. a browser's /favicon.ico or /robots.txt, not a mistyped code
     if workshop is None:
         flash(_("Zu diesem Code gibt es keinen Workshop. Bitte prüfen Sie die Schreibweise."), "danger")
         return redirect(url_for("workshops.home"))
