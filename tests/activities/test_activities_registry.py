@@ -126,7 +126,7 @@ json_values = st.recursive(
 json_configs = st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=6), json_values, max_size=5)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(kind=st.sampled_from(sorted(KINDS)), config=json_configs | json_values)
 def test_any_json_config_validates_or_raises_config_error(kind, config):
     try:
