@@ -135,3 +135,13 @@ def test_delete_erases_the_workshop_and_says_so(as_owner, workshop):
     assert "Der Workshop „Zukunftsforum“ und alle seine Daten wurden gelöscht." in response.text
     assert db.session.get(Workshop, workshop_id) is None
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "workshop.deleted")) is not None
+
+
+def test_a_deactivated_account_is_shut_out_of_its_open_session(as_owner, workshop, owner):
+    assert as_owner.get(f"/workshops/{workshop.id}").status_code == 200
+    owner.is_active_account = False
+    db.session.commit()
+
+    response = as_owner.get(f"/workshops/{workshop.id}")
+
+    assert response.headers["Location"].startswith("/login")  # UserMixin: inactive is unauthenticated

@@ -290,3 +290,13 @@ def test_missing_texts_count_as_empty(owner):
     workshop = services.create_workshop(owner, title=" Forum ", venue=None, organiser=None, starts_on=None)
 
     assert (workshop.title, workshop.venue, workshop.organiser, workshop.starts_on) == ("Forum", "", "", None)
+
+
+@pytest.mark.parametrize("is_admin", [False, True])
+def test_a_deactivated_account_loses_its_roles(create_workshop, create_account, is_admin):
+    account = create_account(is_admin=is_admin)
+    workshop = create_workshop(owner=account)
+    account.is_active_account = False
+    db.session.commit()
+
+    assert services.role_of(account, workshop) is None
