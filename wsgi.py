@@ -10,10 +10,11 @@ import warnings
 ASYNC_MODE = os.environ.get("FACILITATION_ASYNC_MODE", "eventlet")
 SERVING = __name__ == "__main__"
 
+# eventlet announces its maintenance mode on import (we serve with it as the customer asked).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 if SERVING and ASYNC_MODE == "eventlet":
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # eventlet announces its maintenance mode
-        import eventlet
+    import eventlet
 
     eventlet.monkey_patch()
 elif SERVING and ASYNC_MODE == "gevent":

@@ -4,7 +4,7 @@ written recommendations."""
 import logging
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 def select_locale() -> str:
     """German first: an explicit choice (``?lang=`` or the saved one), then the browser's wish."""
     languages = ("de", "en")
+    if not has_request_context():  # CLI commands and background tasks speak German
+        return "de"
     wanted = request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
@@ -67,7 +69,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         max_http_buffer_size=64 * 1024,
         ping_interval=20,
         ping_timeout=30,

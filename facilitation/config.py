@@ -23,6 +23,20 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (``postgres://``, ``postgresql://``)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _origins(value: str | None) -> list[str] | None:
+    """Allowed WebSocket origins: ``None`` accepts only the page's own origin (the safe default)."""
+    origins = [o.strip().rstrip("/") for o in (value or "").split(",") if o.strip()]
+    return origins or None
+
+
 def load_config(instance_path: Path) -> dict:
     """Build the Flask configuration from the environment."""
     env = os.environ

@@ -201,11 +201,6 @@ def test_the_language_switch_links_to_the_other_language(client):
     assert 'href="?lang=en"' in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="select_locale in facilitation/__init__.py reads `request` outside a request (CLI, background tasks)",
-)
 def test_messages_can_be_read_outside_a_request(make_app):
     with make_app().app_context():
         assert str(lazy_gettext("Gespeichert.")) == "Gespeichert."

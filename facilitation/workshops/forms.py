@@ -11,7 +11,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 
 class WorkshopForm(FlaskForm):
@@ -45,8 +45,17 @@ class WorkshopForm(FlaskForm):
 
 
 class NewWorkshopForm(WorkshopForm):
-    template = SelectField(_l("Vorlage"), validators=[Optional()])
+    template = SelectField(
+        _l("Vorlage"), validators=[Optional()], description=_l("Übernimmt Ablauf und Einstellungen der Vorlage.")
+    )
+    title = StringField(
+        _l("Titel"), validators=[Length(max=200)], description=_l("Leer lassen für den Titel der Vorlage.")
+    )
     submit = SubmitField(_l("Workshop anlegen"))
+
+    def validate_title(self, field) -> None:
+        if not self.template.data and not (field.data or "").strip():
+            raise ValidationError(_l("Bitte einen Titel angeben."))
 
 
 class ImportForm(FlaskForm):

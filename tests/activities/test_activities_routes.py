@@ -65,9 +65,17 @@ def test_new_workshop_form_errors_are_shown(as_owner):
     response = as_owner.post("/workshops/new", data={**NEW, "title": "", "retention_days": "0"})
 
     assert response.status_code == 200
-    assert "Dieses Feld wird benötigt." in response.text
+    assert "Bitte einen Titel angeben." in response.text
     assert "Zahl muss zwischen 1 und 3650 liegen." in response.text
     assert workshops() == []
+
+
+def test_a_template_brings_its_title_when_none_is_given(as_owner):
+    as_owner.post("/workshops/new", data={**NEW, "title": "", "template": "strategie-2025-2030"})
+
+    (workshop,) = workshops()
+    assert workshop.title == "Strategie 2025–2030"
+    assert len(workshop.activities) == 7
 
 
 def test_an_unknown_template_is_refused(as_owner):
