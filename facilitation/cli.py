@@ -1,12 +1,10 @@
 """Command-line tools: ``flask --app wsgi <command>``."""
 
-import functools
 import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from facilitation.accounts import services as account_services
@@ -19,17 +17,6 @@ DEMO_PRESET = "strategie-2025-2030"
 DEMO_EMAIL = "moderation@example.org"
 
 
-def in_default_language(command):
-    """Run ``command`` in the app's default language: without a request there is no choice to read."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-            return command(*args, **kwargs)
-
-    return run
-
-
 @click.command("create-moderator")
 @click.argument("email")
 @click.option(
@@ -37,7 +24,6 @@ def in_default_language(command):
 )
 @click.option("--name", default="", help="Display name.")
 @click.option("--admin", is_flag=True, help="May see and manage every workshop.")
-@in_default_language
 def create_moderator(email: str, password: str, name: str, admin: bool) -> None:
     """Create a moderator account."""
     try:
@@ -57,7 +43,6 @@ def _load_demo(owner_email: str | None) -> Workshop:
 
 @click.command("load-demo")
 @click.option("--owner", "owner_email", help="E-mail of the account that becomes the owner.")
-@in_default_language
 def load_demo(owner_email: str | None) -> None:
     """Create the demo workshop "Strategie 2025–2030" and print its join code."""
     workshop = _load_demo(owner_email)
@@ -66,7 +51,6 @@ def load_demo(owner_email: str | None) -> None:
 
 @click.command("quickstart")
 @click.option("--url", default="http://127.0.0.1:5000", help="Where the server will listen.")
-@in_default_language
 def quickstart(url: str) -> None:
     """Make sure a demo moderator and the demo workshop exist; print how to join and log in."""
     credentials = Path(current_app.instance_path) / "demo-moderator.txt"

@@ -3,8 +3,7 @@
 Every test gets its own app on its own SQLite file, with the schema from ``db.create_all()`` (the
 migrations are checked against the models in ``test_migrations.py``). The app context stays pushed
 for the whole test, so tests call services and hold model objects directly; each HTTP request runs
-in a fresh app context of its own, as on a real server. Outside requests the tests speak German, the
-default language, whatever a request would pick.
+in a fresh app context of its own, as on a real server.
 """
 
 import contextvars
@@ -21,7 +20,6 @@ import redis
 from flask import has_app_context
 from flask.cli import FlaskGroup
 from flask.testing import FlaskClient, FlaskCliRunner
-from flask_babel import force_locale
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
@@ -187,13 +185,24 @@ def _empty_database(tmp_path_factory):
 
 
 @pytest.fixture
-def make_app(tmp_path, _empty_database):
+def make_app(tmp_path, _empty_database, monkeypatch):
     """Build a test app with config ``overrides``, on its own SQLite file, its schema created unless
     ``schema=False``.
 
     For tests that need more than the one ``app`` (two apps, CSRF switched on); nothing is pushed.
+    Background tasks the test started (coalesced updates) finish before its apps are torn down, so
+    none of them publishes into a later test.
     """
     apps = []
+    tasks = []
+    start_background_task = socketio.start_background_task
+
+    def start_and_remember(target, *args, **kwargs):
+        task = start_background_task(target, *args, **kwargs)
+        tasks.append(task)
+        return task
+
+    monkeypatch.setattr(socketio, "start_background_task", start_and_remember)
 
     def make(schema=True, **overrides):
         folder = tmp_path / f"app-{len(apps)}"
@@ -216,6 +225,8 @@ def make_app(tmp_path, _empty_database):
         return app
 
     yield make
+    for task in tasks:
+        task.join(timeout=5)
     for app in apps:
         with app.app_context():
             db.engine.dispose()
@@ -224,8 +235,7 @@ def make_app(tmp_path, _empty_database):
 @pytest.fixture
 def app(make_app):
     app = make_app()
-    # force_locale: services build their (lazy) messages without a request to pick a language from.
-    with app.app_context(), force_locale("de"):
+    with app.app_context():
         yield app
         db.session.remove()
 
