@@ -49,6 +49,8 @@ def _moderator_routes() -> list[tuple[str, str]]:
 
 ROUTES = _moderator_routes()
 ROUTE_IDS = [f"{method} {endpoint}" for endpoint, method in ROUTES]
+#: Routes of a workshop (an undeclared one counts as such until ``NEEDED`` names it).
+WORKSHOP_ROUTES = [(endpoint, method) for endpoint, method in ROUTES if NEEDED.get(endpoint, Role.owner)]
 
 
 @pytest.fixture
@@ -110,11 +112,9 @@ def test_anonymous_visitors_are_sent_to_the_login(app, client, team, endpoint, m
     assert response.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize(("endpoint", "method"), ROUTES, ids=ROUTE_IDS)
+@pytest.mark.parametrize(("endpoint", "method"), WORKSHOP_ROUTES, ids=[f"{m} {e}" for e, m in WORKSHOP_ROUTES])
 def test_accounts_below_the_needed_role_are_refused(app, team, login, endpoint, method):
     needed = NEEDED[endpoint]
-    if needed is None:
-        pytest.skip("any account may use it")
     path = url(app, endpoint, team)
     expected = {"stranger": 404}
     expected |= {name: 403 for name in ("observer", "moderator") if Role[name].rank < needed.rank}
@@ -130,7 +130,7 @@ def test_accounts_below_the_needed_role_are_refused(app, team, login, endpoint, 
 
 
 def _allowed(endpoint):
-    needed = NEEDED[endpoint]
+    needed = NEEDED.get(endpoint)
     least = needed.name if needed else "stranger"
     return [least] if least == "owner" else [least, "owner"]
 
