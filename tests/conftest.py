@@ -51,7 +51,7 @@ POSTGRES_URL = os.environ.get("FACILITATION_TEST_POSTGRES_URL", "postgresql+psyc
 REDIS_URL = os.environ.get("FACILITATION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def test_config(tmp_path, **overrides) -> dict:
+def app_config(tmp_path, **overrides) -> dict:
     """The configuration of a test app on its own SQLite file in ``tmp_path``."""
     return {
         "TESTING": True,
@@ -62,9 +62,6 @@ def test_config(tmp_path, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         **overrides,
     }
-
-
-test_config.__test__ = False  # a helper, not a test
 
 
 def _expire_test_session() -> None:
@@ -92,7 +89,7 @@ TEMPLATE_CACHE = MemoryBytecodeCache()
 
 class CommandLineRunner(FlaskCliRunner):
     """Runs commands as the ``flask`` command does: through ``FlaskGroup``, which pushes an app
-    context of its own, and outside the test's context (no request, no forced language)."""
+    context of its own, outside the test's app context."""
 
     def invoke(self, cli=None, args=None, **kwargs):
         if cli is None:
@@ -170,7 +167,8 @@ def _fast_password_hashing(monkeypatch):
 
 
 def _without_fsync(dbapi_connection, _record) -> None:
-    """Test databases need no durability; fsync made up a third of the suite's time."""
+    """Test databases need no durability; waiting for the disk on every commit and close slowed the
+    suite down noticeably."""
     dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
@@ -207,7 +205,7 @@ def make_app(tmp_path, _empty_database, monkeypatch):
     def make(schema=True, **overrides):
         folder = tmp_path / f"app-{len(apps)}"
         folder.mkdir()
-        config = test_config(folder, **overrides)
+        config = app_config(folder, **overrides)
         if schema and "SQLALCHEMY_DATABASE_URI" not in overrides:
             shutil.copyfile(_empty_database, folder / "test.sqlite3")
         app = create_app(config)
@@ -427,7 +425,7 @@ def redis_url():
     connection = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
         connection.ping()
-    except redis.exceptions.ConnectionError as error:
+    except redis.exceptions.RedisError as error:
         missing_service(f"Redis is not reachable at {parts.hostname}:{parts.port}: {error}")
     finally:
         connection.close()
