@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 
-from facilitation import cli, errors
+from facilitation import cli, errors, retention, security
 
 # Each domain's models and socket handlers, imported before ``socketio.init_app`` so that every app
 # (every test app too) gets all handlers and SQLAlchemy knows every table.
@@ -75,9 +75,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         ping_timeout=30,
     )
 
+    security.init_app(app, login_manager)
     _register_blueprints(app)
     errors.init_app(app)
     cli.init_app(app)
+    retention.init_app(app)
     _register_template_globals(app)
     return app
 

@@ -65,4 +65,18 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_URL": env.get("FACILITATION_PUBLIC_URL", "").rstrip("/"),
         #: Seconds between two coalesced aggregate updates per activity.
         "REALTIME_COALESCE_SECONDS": float(env.get("FACILITATION_COALESCE_SECONDS", "0.3")),
+        #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
+        "PROXY_COUNT": int(env.get("FACILITATION_PROXY_COUNT", "0")),
+        #: Where rate limits are counted: memory (one process), or Redis shared by every process.
+        "RATELIMIT_STORAGE_URI": env.get("FACILITATION_RATELIMIT_STORAGE")
+        or env.get("FACILITATION_MESSAGE_QUEUE")
+        or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": "facilitation",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        #: A Redis outage must not stop logins or joins: count in memory meanwhile.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("FACILITATION_SECURE_COOKIES"), False),
     }

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -31,3 +32,5 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 socketio = SocketIO()
+#: Rate limits on logins and join-code attempts; keys and limits in ``facilitation.security``.
+limiter = Limiter(key_func=lambda: "")

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from facilitation.participation import services
 from facilitation.participation.sockets import TOKEN_COOKIE
+from facilitation.security import join_limit
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.access import workshop_role
 from facilitation.workshops.models import Role, Workshop
@@ -36,6 +37,19 @@ def join_url(workshop: Workshop) -> str:
     return f"{base}/{workshop.join_code}"
 
 
+def _has_joined() -> bool:
+    """The phone holds a participant token of the workshop named in the URL: it joined already."""
+    workshop = workshop_services.find_by_join_code((request.view_args or {}).get("code", ""))
+    if workshop is None:
+        return False
+    token = request.cookies.get(TOKEN_COOKIE.format(code=workshop.join_code))
+    return services.find_participant(workshop, token) is not None
+
+
+#: Misses (unknown codes, wrong projector keys) are limited per client address; see ``security``.
+join_attempt = join_limit(exempt_when=_has_joined)
+
+
 def _workshop_or_404(code: str) -> Workshop:
     workshop = workshop_services.find_by_join_code(code)
     if workshop is None:
@@ -44,6 +58,7 @@ def _workshop_or_404(code: str) -> Workshop:
 
 
 @bp.route("/join")
+@join_attempt
 def join_form():
     """The start page's code field lands here."""
     workshop = workshop_services.find_by_join_code(request.args.get("code", ""))
@@ -54,6 +69,7 @@ def join_form():
 
 
 @bp.route("/<code>")
+@join_attempt
 def phone(code: str):
     workshop = workshop_services.find_by_join_code(code)
     if workshop is None and not code.replace("-", "").isalnum():
@@ -79,6 +95,7 @@ def phone(code: str):
 
 
 @bp.route("/<code>/screen")
+@join_attempt
 def projector(code: str):
     """The projector's page; the key in the link is its authorisation."""
     workshop = _workshop_or_404(code)
@@ -91,6 +108,7 @@ def projector(code: str):
 
 
 @bp.route("/<code>/qr.svg")
+@join_attempt
 def qr_code(code: str):
     workshop = _workshop_or_404(code)
     # A standalone SVG file needs its namespace (``svg_inline`` leaves it out, and browsers then show no

@@ -4,9 +4,10 @@ import hashlib
 import logging
 import secrets
 import unicodedata
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from facilitation.accounts.models import Account
@@ -386,3 +387,44 @@ def _publish_card(card: Card) -> None:
         "wall_changed",
         lambda: wall(db.session.get(Activity, activity_id)),
     )
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+
+def purge_expired_cards(now: datetime | None = None) -> list[tuple[Workshop, int]]:
+    """Delete the cards of every ended workshop whose retention period is over.
+
+    A workshop's period (``retention_days``) runs from its end. What was derived from the cards and is
+    no raw text stays (cluster labels, vote results); the audit log records each purge and loses the
+    card texts it quoted. Returns the purged workshops with the number of cards deleted.
+    """
+    now = now or utcnow()
+    ended = db.session.scalars(
+        select(Workshop)
+        .where(Workshop.state.in_((WorkshopState.ended, WorkshopState.archived)), Workshop.ended_at.is_not(None))
+        .order_by(Workshop.id)
+    ).all()
+    purged = []
+    for workshop in ended:
+        if workshop.ended_at + timedelta(days=workshop.retention_days) > now:
+            continue
+        steps = select(Activity.id).where(Activity.workshop_id == workshop.id)
+        count = db.session.execute(delete(Card).where(Card.activity_id.in_(steps))).rowcount
+        scrubbed = workshop_services.forget_participant_texts(workshop)
+        if not count and not scrubbed and workshop.purged_at is not None:
+            db.session.rollback()
+            continue
+        workshop.purged_at = now
+        workshop_services.record_audit(
+            None,
+            "workshop.purged",
+            workshop=workshop,
+            target=f"workshop:{workshop.id}",
+            cards=count,
+            retention_days=workshop.retention_days,
+        )
+        db.session.commit()
+        logger.info("Purged %d cards of %r (retention %d days)", count, workshop, workshop.retention_days)
+        purged.append((workshop, count))
+    return purged

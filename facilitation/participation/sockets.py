@@ -13,7 +13,7 @@ from facilitation.extensions import db
 from facilitation.participation import services
 from facilitation.participation.models import Card, CardStatus, Participant
 from facilitation.realtime import payloads
-from facilitation.realtime.commands import MAX_ID, ClientId, Command, command
+from facilitation.realtime.commands import ANSWER_RATE, MAX_ID, ClientId, Command, command
 from facilitation.realtime.connection import (
     Viewer,
     activity_view,
@@ -119,7 +119,7 @@ class WithdrawCard(Command):
     card_id: int = Field(ge=1, le=MAX_ID)
 
 
-@command("check_in", CheckIn, screens=("phone",))
+@command("check_in", CheckIn, screens=("phone",), rate=ANSWER_RATE)
 def on_check_in(viewer: Viewer, payload: CheckIn):
     """Phone records organisation and role; the screens get a coalesced ``presence_changed``."""
     participant = services.check_in(
@@ -128,7 +128,7 @@ def on_check_in(viewer: Viewer, payload: CheckIn):
     return {"me": payloads.participant(participant)}
 
 
-@command("submit_card", SubmitCard, screens=("phone",))
+@command("submit_card", SubmitCard, screens=("phone",), rate=ANSWER_RATE)
 def on_submit_card(viewer: Viewer, payload: SubmitCard):
     """Phone sends a card; acked with the stored card (the same one for a resend).
 
@@ -143,14 +143,14 @@ def on_submit_card(viewer: Viewer, payload: SubmitCard):
     return {"card": payloads.card(card, own=True), "left": services.cards_left(participant, card.activity)}
 
 
-@command("edit_card", EditOwnCard, screens=("phone",))
+@command("edit_card", EditOwnCard, screens=("phone",), rate=ANSWER_RATE)
 def on_edit_card(viewer: Viewer, payload: EditOwnCard):
     """Phone changes its own card while the step is open."""
     card = services.edit_own_card(_participant(viewer), _card(viewer, payload.card_id), payload.text)
     return {"card": payloads.card(card, own=True)}
 
 
-@command("withdraw_card", WithdrawCard, screens=("phone",))
+@command("withdraw_card", WithdrawCard, screens=("phone",), rate=ANSWER_RATE)
 def on_withdraw_card(viewer: Viewer, payload: WithdrawCard):
     """Phone takes its own card back while the step is open."""
     participant = _participant(viewer)

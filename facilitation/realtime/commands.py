@@ -9,12 +9,15 @@ transactions and the session is rolled back on any error.
 import logging
 from functools import wraps
 
+from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facilitation.extensions import db, socketio
 from facilitation.modeling import DomainError
+from facilitation.realtime import ratelimit
 from facilitation.realtime.connection import Viewer, current_viewer, reauthenticated_viewer
+from facilitation.realtime.ratelimit import ANSWER_RATE, Rate  # noqa: F401  (for the domains' @command)
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +45,20 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
     return {".".join(str(p) for p in e["loc"]) or "payload": e["type"] for e in error.errors()}
 
 
-def command(event: str, schema: type[Command] = NoPayload, *, screens: tuple[str, ...] = (), moderator: bool = False):
+def command(
+    event: str,
+    schema: type[Command] = NoPayload,
+    *,
+    screens: tuple[str, ...] = (),
+    moderator: bool = False,
+    rate: Rate | None = None,
+):
     """Register ``fn(viewer, payload) -> dict | None`` as the handler of ``event``.
 
     ``screens`` limits who may send it (e.g. ``("phone",)``); ``moderator`` requires a console whose
-    account may moderate the workshop.
+    account may moderate the workshop. Every command comes out of the sender's general budget
+    (``ratelimit.DEFAULT_RATE``); ``rate`` adds a stricter one shared by the commands that name it
+    (e.g. ``ANSWER_RATE`` for cards). Over budget the ack is ``rate_limited`` and nothing happens.
     """
 
     def decorate(fn):
@@ -55,6 +67,10 @@ def command(event: str, schema: type[Command] = NoPayload, *, screens: tuple[str
             viewer: Viewer | None = current_viewer()
             if viewer is None:
                 return error_ack("unauthorised", _("Die Verbindung ist nicht angemeldet. Bitte Seite neu laden."))
+            key = ratelimit.sender(viewer, request.sid)
+            limited = ratelimit.refusal(key) or (rate and ratelimit.refusal(key, rate))
+            if limited:
+                return limited
             if moderator and viewer.screen == "console":
                 viewer = reauthenticated_viewer(viewer)  # the role may have changed since the connect
             if (screens and viewer.screen not in screens) or (moderator and not viewer.can_moderate):
@@ -82,3 +98,10 @@ def command(event: str, schema: type[Command] = NoPayload, *, screens: tuple[str
         return fn
 
     return decorate
+
+
+@socketio.on("*")
+def on_unknown_event(event, *_args):
+    """Any event without a handler: an error ack (a client waiting for one gets it), nothing else."""
+    limited = ratelimit.refusal(ratelimit.sender(current_viewer(), request.sid))
+    return limited or error_ack("unknown", _("Diesen Befehl kennt der Server nicht."))

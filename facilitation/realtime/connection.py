@@ -16,7 +16,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from facilitation.extensions import socketio
-from facilitation.realtime import broadcast, rooms
+from facilitation.realtime import broadcast, ratelimit, rooms
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,8 @@ def on_request_snapshot(*_args):
     viewer = current_viewer()
     if viewer is None:
         return {"ok": False, "error": "unauthorised"}
-    return {"ok": True, "snapshot": build_snapshot(viewer)}
+    limited = ratelimit.refusal(ratelimit.sender(viewer, request.sid))
+    return limited or {"ok": True, "snapshot": build_snapshot(viewer)}
 
 
 def phone_rooms(workshop_id: int, participant_id: int) -> tuple[str, ...]:

@@ -51,6 +51,23 @@ def record_audit(
     return entry
 
 
+#: Audit details that may quote what participants wrote (a card's text, a reason for rejecting it).
+PARTICIPANT_TEXT_DETAILS = ("before", "after", "reason")
+
+
+def forget_participant_texts(workshop: Workshop) -> int:
+    """Remove quoted card texts from the workshop's audit entries (retention, deletion); keep who did what."""
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.workshop_id == workshop.id, AuditEntry.target.like("card:%"))
+    )
+    changed = 0
+    for entry in entries:
+        if any(key in entry.details for key in PARTICIPANT_TEXT_DETAILS):
+            entry.details = {k: v for k, v in entry.details.items() if k not in PARTICIPANT_TEXT_DETAILS}
+            changed += 1
+    return changed
+
+
 def audit_log(workshop: Workshop, limit: int = 200) -> list[AuditEntry]:
     query = (
         select(AuditEntry)
@@ -224,6 +241,7 @@ def delete_workshop(actor: Account, workshop: Workshop) -> None:
         actor, "workshop.deleted", target=f"workshop:{workshop.id}", title=workshop.title, join_code=workshop.join_code
     )
     entry.workshop_id = None
+    forget_participant_texts(workshop)  # the log outlives the workshop, the cards' words must not
     # Unlink the current step first: the workshop ↔ activity reference is circular.
     workshop.current_activity_id = None
     db.session.flush()

@@ -118,7 +118,8 @@ export class Live {
         } catch {
           break; // no answer: keep it, try again after the next (re)connect
         }
-        if (ack && ack.error === "unauthorised") break;
+        // Not an answer to the command itself: keep it and try again later.
+        if (ack && (ack.error === "unauthorised" || ack.error === "rate_limited")) break;
         this.queue.remove(item.payload.client_id);
         if (this.options.onAnswer) this.options.onAnswer(item, ack);
       }
