@@ -69,15 +69,10 @@ def test_migrations_match_the_models_on_sqlite(make_app, tmp_path):
 
 @pytest.mark.postgres
 def test_migrations_match_the_models_on_postgresql(postgres_url, make_app):
-    check_round_trip(make_app(schema=False, SQLALCHEMY_DATABASE_URI=postgres_url), ignore=is_current_activity_fk)
+    check_round_trip(make_app(schema=False, SQLALCHEMY_DATABASE_URI=postgres_url))
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="initial_schema creates workshops.current_activity_id's use_alter foreign key inline, which "
-    "PostgreSQL's CREATE TABLE leaves out: the column has no FK and no ON DELETE SET NULL there",
-)
 def test_postgresql_gets_the_current_activity_foreign_key(postgres_url, make_app):
     with make_app(schema=False, SQLALCHEMY_DATABASE_URI=postgres_url).app_context():
         upgrade()
