@@ -5,8 +5,13 @@ from liveforum import Forum, Screen, log_in, start_forum
 
 
 @pytest.fixture
-def forum_factory(tmp_path):
-    """``forum_factory(async_mode)`` starts a forum; every server is stopped after the test."""
+def forum_factory(tmp_path, screens):
+    """``forum_factory(async_mode)`` starts a forum; every server is stopped after the test.
+
+    It depends on ``screens`` so that the servers stop before the screens close: a python-socketio
+    client closing its WebSocket on the gevent or threading server waits 3 s for a close frame that
+    never comes (simple-websocket on a WSGI server), and a closed server spares that wait.
+    """
     forums = []
 
     def start(async_mode: str) -> Forum:

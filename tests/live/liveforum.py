@@ -56,6 +56,8 @@ class Screen:
 
     def __init__(self, forum: Forum, auth: dict, http: requests.Session | None = None):
         self.events: list[tuple[str, dict]] = []
+        #: How often a command was refused as over budget (and sent again).
+        self.rate_limited = 0
         self._lock = threading.Lock()
         self.client = socketio.Client(reconnection=False, http_session=http)
         self.client.on("*", self._record)
@@ -77,9 +79,19 @@ class Screen:
     def call(self, event: str, payload: dict | None = None) -> dict:
         return self.client.call(event, payload, timeout=ACK_TIMEOUT)
 
-    def command(self, event: str, payload: dict | None = None) -> dict:
-        """Send a command that must succeed; return its ack."""
-        ack = self.call(event, payload)
+    def command(self, event: str, payload: dict | None = None, *, patience: float = 30) -> dict:
+        """Send a command that must succeed; return its ack.
+
+        Over the sender's budget the server answers ``rate_limited`` with ``retry_after``: like the
+        browser's client, wait that long and send again.
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            ack = self.call(event, payload)
+            if not (isinstance(ack, dict) and ack.get("error") == "rate_limited" and time.monotonic() < deadline):
+                break
+            self.rate_limited += 1
+            time.sleep(ack["retry_after"])
         assert isinstance(ack, dict) and ack.get("ok") is True, (event, payload, ack)
         return ack
 

@@ -249,3 +249,4 @@ def test_card_step_with_flaky_phones(forum_factory, screens, async_mode, phone_c
     assert wall_cards(projector.last("wall_changed")) == visible
     assert wall_cards(projector.call("request_snapshot")["snapshot"]["view"]) == visible
     assert "Traceback" not in forum.server.output(), forum.server.output()[-5000:]
+    print(f"{async_mode}: the console was rate-limited {console.rate_limited} times while approving")
