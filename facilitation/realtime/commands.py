@@ -7,6 +7,7 @@ transactions and the session is rolled back on any error.
 """
 
 import logging
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import request
@@ -35,6 +36,20 @@ class Command(BaseModel):
 
 class NoPayload(Command):
     pass
+
+
+@dataclass(frozen=True)
+class Registered:
+    """What ``@command`` was told about an event (tests enumerate these)."""
+
+    schema: type[Command]
+    screens: tuple[str, ...]
+    moderator: bool
+    rate: Rate | None
+
+
+#: Every command by event name.
+COMMANDS: dict[str, Registered] = {}
 
 
 def error_ack(code: str, message: str, **extra) -> dict:
@@ -95,6 +110,7 @@ def command(
             return {"ok": True, **(result or {})}
 
         socketio.on(event)(handler)
+        COMMANDS[event] = Registered(schema, screens, moderator, rate)
         return fn
 
     return decorate
