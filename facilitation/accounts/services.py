@@ -4,6 +4,7 @@ import logging
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from facilitation.accounts.models import Account
 from facilitation.extensions import db
@@ -12,6 +13,7 @@ from facilitation.modeling import DomainError, utcnow
 logger = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
+_DUMMY_HASH = generate_password_hash("not a password")
 
 
 class AccountError(DomainError):
@@ -46,7 +48,10 @@ def create_account(email: str, password: str, *, name: str = "", is_admin: bool 
 def authenticate(email: str, password: str) -> Account | None:
     """Return the active account with these credentials, or ``None``."""
     account = find_account(email)
-    if account is None or not account.is_active or not account.check_password(password):
+    if account is None:
+        check_password_hash(_DUMMY_HASH, password)  # take as long as a real check: no hint which e-mails exist
+        return None
+    if not account.is_active or not account.check_password(password):
         return None
     account.last_login_at = utcnow()
     db.session.commit()

@@ -52,14 +52,14 @@ class CheckinConfig(KindConfig):
     @classmethod
     def _short_entries(cls, values: list[str]) -> list[str]:
         if any(len(value) > 120 for value in values):
-            raise ValueError("entries must be at most 120 characters")
+            raise ValueError(str(_l("Einträge dürfen höchstens 120 Zeichen lang sein.")))
         return values
 
     @field_validator("organisations")
     @classmethod
     def _some_organisations(cls, values: list[str]) -> list[str]:
         if not values:  # ``min_length`` counted the blank entries that cleaning dropped
-            raise ValueError("at least one organisation is needed")
+            raise ValueError(str(_l("Bitte mindestens eine Organisation angeben.")))
         return values
 
 
@@ -95,6 +95,10 @@ class VoteConfig(KindConfig):
     max_per_option: int = Field(default=1, ge=1, le=50)
     budget: int = Field(default=100, ge=1, le=1000)
     top_k: int = Field(default=3, ge=1, le=20)
+    #: Dots: nobody may put dots on a topic they proposed themselves.
+    not_own: bool = False
+    #: Topics one person may propose when ``items_from`` is "proposed".
+    max_proposals: int = Field(default=2, ge=1, le=10)
     is_live: bool = False
 
     _clean = field_validator("options")(_clean_list)
@@ -102,9 +106,9 @@ class VoteConfig(KindConfig):
     @model_validator(mode="after")
     def _items_present(self) -> "VoteConfig":
         if self.items_from == "fixed" and not self.options:
-            raise ValueError("a fixed list needs at least one item")
+            raise ValueError(str(_l("Eine feste Liste braucht mindestens einen Eintrag.")))
         if self.items_from == "clusters" and self.source is None:
-            raise ValueError("clusters need the clustering step they come from")
+            raise ValueError(str(_l("Bitte den Clustern-Schritt angeben, aus dem die Themen kommen.")))
         return self
 
 
@@ -138,8 +142,58 @@ class ConfigError(ValueError):
     """A config that its kind does not accept; ``errors`` maps field names to messages."""
 
     def __init__(self, error: ValidationError):
-        self.errors = {".".join(str(p) for p in e["loc"]) or "config": e["msg"] for e in error.errors()}
+        self.errors = {".".join(str(p) for p in e["loc"]) or "config": _message(e) for e in error.errors()}
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+def _message(error: dict) -> str:
+    """A pydantic error in the user's language."""
+    ctx = error.get("ctx") or {}
+    messages = {
+        "missing": lambda: _l("Angabe fehlt."),
+        "extra_forbidden": lambda: _l("Unbekannte Einstellung."),
+        "string_too_short": lambda: _l("Zu kurz."),
+        "string_too_long": lambda: _l("Höchstens %(n)s Zeichen.", n=ctx.get("max_length")),
+        "too_short": lambda: _l("Mindestens %(n)s Einträge.", n=ctx.get("min_length")),
+        "too_long": lambda: _l("Höchstens %(n)s Einträge.", n=ctx.get("max_length")),
+        "greater_than_equal": lambda: _l("Mindestens %(n)s.", n=ctx.get("ge")),
+        "less_than_equal": lambda: _l("Höchstens %(n)s.", n=ctx.get("le")),
+        "int_parsing": lambda: _l("Bitte eine ganze Zahl angeben."),
+        "int_type": lambda: _l("Bitte eine ganze Zahl angeben."),
+        "bool_parsing": lambda: _l("Bitte ja oder nein angeben."),
+        "literal_error": lambda: _l("Bitte einen der vorgesehenen Werte wählen."),
+        "value_error": lambda: str(ctx.get("error", error["msg"])),
+    }
+    build = messages.get(error["type"])
+    return str(build()) if build else str(_l("Ungültiger Wert (%(detail)s).", detail=error["msg"]))
+
+
+#: Config fields that point at other steps by agenda position (a list or a single position).
+STEP_REFERENCES = ("sources", "source")
+
+
+def referenced_positions(config: dict) -> set[int]:
+    """Agenda positions a config refers to."""
+    found: set[int] = set()
+    for name in STEP_REFERENCES:
+        value = config.get(name)
+        if isinstance(value, int):
+            found.add(value)
+        elif isinstance(value, list):
+            found.update(v for v in value if isinstance(v, int))
+    return found
+
+
+def remap_references(config: dict, new_positions: dict[int, int]) -> dict:
+    """Return ``config`` with its step references moved to the steps' new positions."""
+    changed = dict(config)
+    for name in STEP_REFERENCES:
+        value = config.get(name)
+        if isinstance(value, int):
+            changed[name] = new_positions.get(value, value)
+        elif isinstance(value, list):
+            changed[name] = [new_positions.get(v, v) for v in value]
+    return changed
 
 
 KINDS: dict[str, ActivityKind] = {}

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from facilitation.accounts.models import Account
 from facilitation.activities.models import Activity, ActivityState
-from facilitation.activities.registry import KINDS, ConfigError, get_kind
+from facilitation.activities.registry import KINDS, ConfigError, get_kind, referenced_positions, remap_references
 from facilitation.extensions import db
 from facilitation.modeling import DomainError, InvalidTransition, utcnow
 from facilitation.realtime import broadcast, payloads, rooms
@@ -89,7 +89,15 @@ def update_activity(
 
 
 def _renumber(workshop: Workshop, ordered: list[Activity]) -> None:
-    """Give ``ordered`` the positions 0…n-1 without tripping the unique (workshop, position) rule."""
+    """Give ``ordered`` the positions 0…n-1 without tripping the unique (workshop, position) rule.
+
+    Steps that refer to others by position (a clustering step's card steps, …) follow the move.
+    """
+    new_positions = {activity.position: position for position, activity in enumerate(ordered)}
+    for activity in ordered:
+        if referenced_positions(activity.config):
+            activity.config = remap_references(activity.config, new_positions)
+    db.session.flush()
     db.session.execute(
         update(Activity).where(Activity.workshop_id == workshop.id).values(position=-Activity.position - 1)
     )
@@ -116,6 +124,14 @@ def remove_activity(actor: Account, activity: Activity) -> None:
     _ensure_editable(activity)
     workshop = activity.workshop
     remaining = [a for a in workshop.activities if a.id != activity.id]
+    users = [a.title for a in remaining if activity.position in referenced_positions(a.config)]
+    if users:
+        raise ActivityError(
+            _l(
+                "„%(titles)s“ baut auf diesem Schritt auf. Bitte dort zuerst die Grundlage ändern.",
+                titles="“, „".join(users),
+            )
+        )
     if workshop.current_activity_id == activity.id:
         workshop.current_activity_id = None
     workshop_services.record_audit(

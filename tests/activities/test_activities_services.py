@@ -78,8 +78,8 @@ def test_add_activity_appends_with_a_validated_config(workshop, owner):
         ("lottery", "Los", None, {}),
         ("info", " ", None, {}),
         ("info", "x" * 201, None, {}),
-        ("vote", "Abstimmung", {"options": []}, {"config": "Value error, a fixed list needs at least one item"}),
-        ("cards", "Karten", {"max_cards": 0}, {"max_cards": "Input should be greater than or equal to 1"}),
+        ("vote", "Abstimmung", {"options": []}, {"config": "Eine feste Liste braucht mindestens einen Eintrag."}),
+        ("cards", "Karten", {"max_cards": 0}, {"max_cards": "Mindestens 1."}),
     ],
 )
 def test_add_activity_refuses_invalid_steps(workshop, owner, kind, title, config, errors):
@@ -164,6 +164,29 @@ def test_adding_after_moves_and_removals_continues_the_sequence(agenda, owner):
 # -- definitions and templates --------------------------------------------------------------------
 
 
+def test_moving_steps_keeps_references_to_other_steps(demo_workshop, owner):
+    by_title = {a.title: a for a in demo_workshop.activities}
+    services.move_activity(owner, by_title["Ziele 2025–2030"], 0)
+
+    by_title = {a.title: a for a in demo_workshop.activities}
+    clustering = by_title["Themen bilden"]
+    sources = {demo_workshop.activities[p].title for p in clustering.config["sources"]}
+    assert sources == {"Ziele 2025–2030", "Erhalten – Zurücklassen – Neu gestalten"}
+    recommendations = by_title["Handlungsempfehlungen"]
+    assert {demo_workshop.activities[p].title for p in recommendations.config["sources"]} == {
+        "Themen bilden",
+        "Zukunftsthemen",
+    }
+
+
+def test_a_step_another_step_builds_on_cannot_be_removed(demo_workshop, owner):
+    cards = next(a for a in demo_workshop.activities if a.title == "Ziele 2025–2030")
+
+    with pytest.raises(services.ActivityError, match="Themen bilden"):
+        services.remove_activity(owner, cards)
+    assert cards in demo_workshop.activities
+
+
 def test_the_demo_preset_imports_with_seven_steps(owner):
     workshop = services.import_definition(owner, services.load_preset(DEMO))
 
@@ -240,7 +263,7 @@ def test_import_names_the_step_that_is_wrong(owner):
         services.import_definition(owner, definition(step(), step(kind="cards", max_cards=99)))
 
     assert str(error.value.message).startswith("Schritt 2:")
-    assert error.value.errors == {"max_cards": "Input should be less than or equal to 50"}
+    assert error.value.errors == {"max_cards": "Höchstens 50."}
 
 
 def test_import_overrides_win_over_the_definition(owner):
