@@ -18,6 +18,7 @@ from facilitation.accounts.routes import bp as accounts_bp
 from facilitation.activities import sockets as _activities_sockets  # noqa: F401
 from facilitation.activities.routes import bp as activities_bp
 from facilitation.clustering import models as _clustering_models  # noqa: F401
+from facilitation.clustering import sockets as _clustering_sockets  # noqa: F401
 from facilitation.config import load_config
 from facilitation.extensions import babel, bootstrap, csrf, db, login_manager, migrate, socketio
 from facilitation.participation import sockets as _participation_sockets  # noqa: F401

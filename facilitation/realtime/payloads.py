@@ -66,3 +66,32 @@ def participant(participant) -> dict:
         "role": participant.role,
         "is_checked_in": participant.checked_in_at is not None,
     }
+
+
+def cluster(cluster, card_ids: list[int]) -> dict:
+    """A cluster of the board with the ids of its (approved) cards in board order."""
+    return {
+        "id": cluster.id,
+        "activity_id": cluster.activity_id,
+        "label": cluster.label,
+        "colour": cluster.colour,
+        "position": cluster.position,
+        "card_ids": list(card_ids),
+        "count": len(card_ids),
+    }
+
+
+def suggestion(suggestion, card_ids: list[int]) -> dict:
+    """A pending proposal of the suggestion engine, for the consoles; ``card_ids`` are those still open."""
+    return {
+        "id": suggestion.id,
+        "kind": suggestion.kind.value,
+        "label": suggestion.label,
+        "terms": list(suggestion.terms),
+        "card_ids": list(card_ids),
+        "cluster_ids": list(suggestion.cluster_ids),
+        "example_card_id": suggestion.example_card_id,
+        "cluster_id": suggestion.cluster_id,
+        "engine": suggestion.engine,
+        "granularity": suggestion.granularity,
+    }
