@@ -160,7 +160,10 @@ STOPWORDS = frozenset(
     .split("\n")
     if line.strip() and not line.startswith("#")
 )
-_ADJECTIVE_ENDINGS = ("liche", "lichen", "licher", "ische", "ischen", "ige", "igen", "iger", "ere", "eren")
+_ADJECTIVE_ENDINGS = (
+    *("liche", "lichen", "licher", "ische", "ischen", "ige", "igen", "iger", "ere", "eren"),
+    *("ale", "alen", "elle", "ellen", "ive", "iven"),
+)
 
 
 @dataclass(frozen=True)
@@ -172,15 +175,19 @@ class Description:
     example: int
 
 
-def _nouns(text: str) -> list[str]:
-    """Capitalised words that are probably nouns (German capitalises them), stopwords left out."""
+def _nouns(text: str, lowercase_stems: frozenset[str] = frozenset()) -> list[str]:
+    """Capitalised words that are probably nouns (German capitalises them), stopwords left out.
+
+    A card's first word is capitalised anyway: it counts as a noun only if it does not look like an
+    adjective and its stem is not written in lower case elsewhere (``lowercase_stems``).
+    """
     words = _WORD.findall(text)
     nouns = []
     for position, word in enumerate(words):
         if not word[0].isupper() or word.lower() in STOPWORDS or len(word) < 3:
             continue
-        if position == 0 and word.lower().endswith(_ADJECTIVE_ENDINGS):
-            continue  # "Einheitliche Standards …": capitalised only because it starts the card
+        if position == 0 and (word.lower().endswith(_ADJECTIVE_ENDINGS) or _stem(word) in lowercase_stems):
+            continue  # "Einheitliche Standards …", "Digitale Akte …"
         nouns.append(word)
     return nouns
 
@@ -205,7 +212,8 @@ def describe(
     two of the group's cards come first. The label shows the best one or two terms in their most
     frequent spelling; without any noun it is the example card's text.
     """
-    card_nouns = [_nouns(text) for text in texts]
+    lowercase_stems = frozenset(_stem(word) for text in texts for word in _WORD.findall(text) if word[0].islower())
+    card_nouns = [_nouns(text, lowercase_stems) for text in texts]
     surface: dict[str, Counter] = {}
     for nouns in card_nouns:
         for noun in nouns:

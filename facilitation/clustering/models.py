@@ -87,6 +87,8 @@ class Suggestion(db.Model):
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    activity: Mapped[Activity] = relationship()
+
 
 class CardEmbedding(db.Model):
     """A card's sentence vector, computed once per text and model, for the suggestion engine."""
