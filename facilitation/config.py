@@ -49,6 +49,9 @@ def load_config(instance_path: Path) -> dict:
         "SOCKETIO_ASYNC_MODE": async_mode,
         #: Redis URL for several server processes; empty for one process.
         "SOCKETIO_MESSAGE_QUEUE": env.get("FACILITATION_MESSAGE_QUEUE") or None,
+        #: Redis pub/sub channel: pub/sub ignores database numbers, so installations sharing a Redis
+        #: need channels of their own.
+        "SOCKETIO_CHANNEL": env.get("FACILITATION_MESSAGE_QUEUE_CHANNEL") or "flask-socketio",
         "BABEL_DEFAULT_LOCALE": "de",
         "LANGUAGES": ("de", "en"),
         "BOOTSTRAP_SERVE_LOCAL": True,
