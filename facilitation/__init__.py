@@ -25,6 +25,7 @@ from facilitation.participation import sockets as _participation_sockets  # noqa
 from facilitation.participation.routes import bp as participation_bp
 from facilitation.realtime import connection as _connection  # noqa: F401
 from facilitation.recommendations import models as _recommendations_models  # noqa: F401
+from facilitation.recommendations import sockets as _recommendations_sockets  # noqa: F401
 from facilitation.voting import models as _voting_models  # noqa: F401
 from facilitation.workshops import sockets as _workshops_sockets  # noqa: F401
 from facilitation.workshops.routes import bp as workshops_bp

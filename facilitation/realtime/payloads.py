@@ -95,3 +95,24 @@ def suggestion(suggestion, card_ids: list[int]) -> dict:
         "engine": suggestion.engine,
         "granularity": suggestion.granularity,
     }
+
+
+def recommendation(recommendation, cluster_ids: list[int], option_ids: list[int]) -> dict:
+    """A Handlungsempfehlung with the clusters and voted topics it builds on (consent figures are added
+    by the domain, per audience)."""
+    return {
+        "id": recommendation.id,
+        "activity_id": recommendation.activity_id,
+        "position": recommendation.position,
+        "topic": recommendation.topic,
+        "text": recommendation.text,
+        "rationale": recommendation.rationale,
+        "responsible": recommendation.responsible,
+        "involved": recommendation.involved,
+        "timeframe": recommendation.timeframe,
+        "priority": recommendation.priority,
+        "status": recommendation.status.value,
+        "is_consent_open": recommendation.is_consent_open,
+        "cluster_ids": list(cluster_ids),
+        "option_ids": list(option_ids),
+    }

@@ -38,6 +38,8 @@ class Recommendation(db.Model):
     )
     #: Whether phones may answer the consent check now.
     is_consent_open: Mapped[bool] = mapped_column(default=False)
+    #: When the moderator last put it on the screens; the step's current recommendation is the latest.
+    shown_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     activity: Mapped[Activity] = relationship()
