@@ -26,7 +26,10 @@ from facilitation.participation.routes import bp as participation_bp
 from facilitation.realtime import connection as _connection  # noqa: F401
 from facilitation.recommendations import models as _recommendations_models  # noqa: F401
 from facilitation.recommendations import sockets as _recommendations_sockets  # noqa: F401
+from facilitation.results import sockets as _results_sockets  # noqa: F401
+from facilitation.results.routes import bp as results_bp
 from facilitation.voting import models as _voting_models  # noqa: F401
+from facilitation.voting import sockets as _voting_sockets  # noqa: F401
 from facilitation.workshops import sockets as _workshops_sockets  # noqa: F401
 from facilitation.workshops.routes import bp as workshops_bp
 
@@ -98,7 +101,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts_bp, workshops_bp, activities_bp, participation_bp):
+    for blueprint in (accounts_bp, workshops_bp, activities_bp, participation_bp, results_bp):
         app.register_blueprint(blueprint)
 
 

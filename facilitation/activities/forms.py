@@ -140,13 +140,16 @@ class VoteForm(ActivityForm):
     )
     budget = IntegerField(_l("Budget"), default=100, validators=[Optional(), NumberRange(1, 1000)])
     top_k = IntegerField(_l("Rangfolge: wie viele Plätze"), default=3, validators=[Optional(), NumberRange(1, 20)])
+    not_own = BooleanField(_l("Punkten: keine Punkte auf eigene Vorschläge"))
+    max_proposals = IntegerField(_l("Vorschläge pro Person"), default=2, validators=[Optional(), NumberRange(1, 10)])
     is_live = BooleanField(_l("Ergebnisse live zeigen (sonst erst nach Freigabe)"))
 
     def load_config(self, config):
         self.options.data = "\n".join(config.get("options", []))
         self.source.data = config["source"] + 1 if config.get("source") is not None else None
-        for name in ("method", "items_from", "dots", "max_per_option", "budget", "top_k", "is_live"):
+        for name in ("method", "items_from", "dots", "max_per_option", "budget", "top_k", "not_own", "is_live"):
             getattr(self, name).data = config.get(name)
+        self.max_proposals.data = config.get("max_proposals", 2)
 
     def config(self):
         return {
@@ -158,6 +161,8 @@ class VoteForm(ActivityForm):
             "max_per_option": self.max_per_option.data or 1,
             "budget": self.budget.data or 100,
             "top_k": self.top_k.data or 3,
+            "not_own": self.not_own.data,
+            "max_proposals": self.max_proposals.data or 2,
             "is_live": self.is_live.data,
         }
 

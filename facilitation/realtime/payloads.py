@@ -68,6 +68,35 @@ def participant(participant) -> dict:
     }
 
 
+def option(option, *, for_moderator: bool = False, own: bool = False) -> dict:
+    """A topic of a voting step; who proposed it never leaves the server."""
+    data = {
+        "id": option.id,
+        "activity_id": option.activity_id,
+        "position": option.position,
+        "label": option.label,
+        "description": option.description,
+        "source": option.source.value,
+    }
+    if own or for_moderator:
+        data["status"] = option.status.value
+    if own:
+        data["client_id"] = option.client_id
+    if for_moderator:
+        data["created_at"] = _iso(option.created_at)
+    return data
+
+
+def ballot(ballot) -> dict:
+    """A participant's own ballot, for their phones only."""
+    return {
+        "activity_id": ballot.activity_id,
+        "client_id": ballot.client_id,
+        "cast_at": _iso(ballot.cast_at),
+        "entries": [{"option_id": e.option_id, "value": e.value, "x": e.x, "y": e.y} for e in ballot.entries],
+    }
+
+
 def cluster(cluster, card_ids: list[int]) -> dict:
     """A cluster of the board with the ids of its (approved) cards in board order."""
     return {
