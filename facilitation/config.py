@@ -68,6 +68,8 @@ def load_config(instance_path: Path) -> dict:
         "PUBLIC_URL": env.get("FACILITATION_PUBLIC_URL", "").rstrip("/"),
         #: Seconds between two coalesced aggregate updates per activity.
         "REALTIME_COALESCE_SECONDS": float(env.get("FACILITATION_COALESCE_SECONDS", "0.3")),
+        #: Whom participants may ask about their data (shown on the privacy page), e.g. an address.
+        "PRIVACY_CONTACT": env.get("FACILITATION_PRIVACY_CONTACT", "").strip(),
         #: Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
         "PROXY_COUNT": int(env.get("FACILITATION_PROXY_COUNT", "0")),
         #: Where rate limits are counted: memory (one process), or Redis shared by every process.

@@ -13,8 +13,10 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+import nh3
 from flask import Flask, Response, current_app, request
 from flask_login import LoginManager
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from facilitation.extensions import limiter
@@ -121,6 +123,47 @@ def join_limit(exempt_when=None):
     )
 
 
+# -- moderator HTML -----------------------------------------------------------------------------------
+
+#: What moderator text rendered as HTML (e.g. Markdown of an info step) may contain: structure and
+#: links, no scripts, styles, images, forms or event handlers.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "h2",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "pre",
+    "a",
+    "hr",
+}
+
+
+def sanitised(html: str) -> Markup:
+    """Clean HTML made from moderator input (Markdown passes raw HTML through) before it is shown.
+
+    Participant text is never HTML: it is escaped by Jinja or set with ``textContent``.
+    """
+    return Markup(
+        nh3.clean(
+            html or "",
+            tags=ALLOWED_TAGS,
+            attributes={"a": {"href"}},
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer",
+        )
+    )
+
+
 # -- setup ------------------------------------------------------------------------------------------
 
 
@@ -136,5 +179,6 @@ def init_app(app: Flask, login_manager: LoginManager) -> None:
         # Behind nginx: take the client's address, scheme and host from the proxy's headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(_add_security_headers)
+    app.jinja_env.filters["sanitised"] = sanitised
     login_manager._session_identifier_generator = _session_identifier
     limiter.init_app(app)

@@ -240,3 +240,52 @@ def test_participants_are_random_tokens(workshop):
     participant = participation_services.join_workshop(workshop, token)
     assert len(token) >= 32
     assert participant.token_hash != token and len(participant.token_hash) == 64
+
+
+# -- moderator HTML -----------------------------------------------------------------------------------
+
+
+def test_moderator_html_is_sanitised():
+    dirty = (
+        '<h2 onclick="x()">Ziele</h2><script>alert(1)</script><p style="color:red">Text <a href="javascript:alert(1)">'
+        'x</a> <a href="https://example.org/">ok</a></p><img src=x onerror=alert(1)><iframe src="//evil"></iframe>'
+    )
+    clean = str(security.sanitised(dirty))
+    assert "<h2>Ziele</h2>" in clean
+    assert "script" not in clean and "alert" not in clean and "onclick" not in clean
+    assert "style" not in clean and "<img" not in clean and "iframe" not in clean
+    assert '<a href="https://example.org/" rel="noopener noreferrer">ok</a>' in clean
+
+
+def test_the_template_filter_is_registered(app):
+    assert app.jinja_env.from_string("{{ body|sanitised }}").render(body="<b>fett</b><script>x</script>") == (
+        "<b>fett</b>"
+    )
+
+
+# -- privacy and accessibility pages ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "german", "english"),
+    [
+        ("/datenschutz", "Datenschutz für Teilnehmende", "Privacy for participants"),
+        ("/barrierefreiheit", "Erklärung zur Barrierefreiheit", "Accessibility statement"),
+    ],
+)
+def test_privacy_and_accessibility_pages_in_both_languages(client, path, german, english):
+    assert german in client.get(path).get_data(as_text=True)
+    assert english in client.get(path + "?lang=en").get_data(as_text=True)
+
+
+def test_the_privacy_page_names_the_retention_and_the_contact(make_app):
+    app = make_app(DEFAULT_RETENTION_DAYS=30, PRIVACY_CONTACT="datenschutz@jugendamt.example")
+    page = app.test_client().get("/datenschutz").get_data(as_text=True)
+    assert "30 Tage nach seinem Ende" in page
+    assert "datenschutz@jugendamt.example" in page
+
+
+def test_phone_and_start_page_link_to_both(client, workshop):
+    for path in ("/", f"/{workshop.join_code}"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'href="/datenschutz"' in page and 'href="/barrierefreiheit"' in page, path

@@ -25,7 +25,7 @@ class Rate:
 
 
 #: Every command and event of a connection, whatever it is: stops floods, never a person.
-DEFAULT_RATE = Rate("any", burst=60, per_minute=240)
+DEFAULT_RATE = Rate("any", burst=120, per_minute=240)
 #: Writing cards (and later votes): a phone sends its whole offline queue at once after a reconnect
 #: (at most a step's ``max_cards``, 50, plus edits); nobody writes a card per second for long.
 ANSWER_RATE = Rate("answers", burst=60, per_minute=60)

@@ -1,6 +1,6 @@
 """Moderators' workshop list and workshop settings."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,6 +18,22 @@ def home():
     if current_user.is_authenticated:
         return redirect(url_for("workshops.index"))
     return render_template("workshops/home.html")
+
+
+@bp.route("/datenschutz")
+def privacy():
+    """What is stored about participants, for how long, and whom to ask (German and English)."""
+    return render_template(
+        "workshops/privacy.html",
+        retention_days=current_app.config["DEFAULT_RETENTION_DAYS"],
+        contact=current_app.config["PRIVACY_CONTACT"],
+    )
+
+
+@bp.route("/barrierefreiheit")
+def accessibility():
+    """The accessibility statement."""
+    return render_template("workshops/accessibility.html", contact=current_app.config["PRIVACY_CONTACT"])
 
 
 @bp.route("/workshops")
