@@ -1,6 +1,8 @@
 // The moderator console: the agenda, the selected step with its controls (show, open / close, reveal,
 // timer) and, for card questions, the moderation queue. Observers get the same view without actions.
 // Every text from the server is inserted as text (el(), textContent), never as HTML.
+import * as clusteringKind from "./kinds/clustering.js";
+import * as recommendationsKind from "./kinds/recommendations.js";
 import { Live, el, formatSeconds, secondsLeft, strings } from "./live.js";
 
 const t = strings();
@@ -9,7 +11,9 @@ const $ = (id) => document.getElementById(id);
 const canModerate = body.dataset.canModerate === "true";
 
 //: Kinds that take answers on the phones (open / close).
-const INTERACTIVE = new Set(["checkin", "cards", "vote"]);
+const INTERACTIVE = new Set(["checkin", "cards", "vote", "recommendations"]);
+//: Kinds whose content a module in kinds/ draws (and keeps up to date from its own events).
+const KIND_MODULES = { clustering: clusteringKind, recommendations: recommendationsKind };
 //: Kinds whose answers are hidden until the moderator reveals them.
 const REVEALABLE = new Set(["cards", "vote"]);
 const TIMER_PRESETS = [1, 3, 5, 10];
@@ -341,6 +345,7 @@ function setView(activityId, view) {
     loading: false,
     cards: new Map((view.cards || []).map((card) => [card.id, card])),
     counts: view.counts || null,
+    raw: view,
   };
   renderContent();
 }
@@ -574,6 +579,9 @@ function renderContent() {
   preservingFocus(() => {
     if (activity.kind === "cards") {
       renderCards(box, activity);
+    } else if (KIND_MODULES[activity.kind]) {
+      cardNodes.clear();
+      KIND_MODULES[activity.kind].renderConsole(box, activity, state.view.raw);
     } else {
       cardNodes.clear();
       box.dataset.kind = activity.kind;
@@ -972,6 +980,10 @@ live.on("presence_changed", (presence) => {
 if (canModerate) {
   $("workshop-start").addEventListener("click", (event) => changeWorkshopState("live", event.currentTarget));
   $("workshop-end").addEventListener("click", (event) => changeWorkshopState("ended", event.currentTarget));
+}
+
+for (const kind of Object.values(KIND_MODULES)) {
+  kind.connectConsole({ live, send, announce, showAlert, canModerate, box: $("step-content") });
 }
 
 setInterval(tickTimers, 250);

@@ -1,4 +1,5 @@
 // The participant's phone: shows the current step only and sends answers through the command queue.
+import * as recommendationsKind from "./kinds/recommendations.js";
 import { Live, el, formatSeconds, secondsLeft } from "./live.js";
 
 const stepNode = document.getElementById("step");
@@ -35,6 +36,8 @@ live
     upsertOwnCard(p.card);
     render();
   });
+
+recommendationsKind.connectPhone(live, state, render);
 
 function notify(message) {
   noticeNode.textContent = message || "";
@@ -88,6 +91,7 @@ function content(activity) {
     info: info,
     checkin: checkin,
     cards: cards,
+    recommendations: (a) => recommendationsKind.renderPhone(a, state.view, { live, render }),
   }[activity.kind];
   return [...header, ...(body ? body(activity) : [el("p", { class: "look-up", text: t.look_up })])];
 }

@@ -1,6 +1,8 @@
 // The projector: read-only, full screen. Follows the workshop's current step from the snapshot and the
 // live events, always shows how to join (QR code, address, code) and how many people are connected.
 // Every text from the server is inserted as text (el(), textContent), never as HTML.
+import * as clusteringKind from "./kinds/clustering.js";
+import * as recommendationsKind from "./kinds/recommendations.js";
 import { Live, el, formatSeconds, secondsLeft, strings } from "./live.js";
 
 const t = strings();
@@ -197,6 +199,8 @@ const RENDERERS = {
   info: renderInfo,
   checkin: renderCheckin,
   cards: renderCards,
+  clustering: clusteringKind.renderProjector,
+  recommendations: recommendationsKind.renderProjector,
 };
 
 function renderBody() {
@@ -409,6 +413,15 @@ live.on("presence_changed", (presence) => {
   state.presence = presence;
   renderPresence();
 });
+
+// Kinds drawn by a module in kinds/: their aggregate replaces the view of the current step.
+for (const [event, kind] of [["board_changed", "clustering"], ["recommendations_changed", "recommendations"]]) {
+  live.on(event, (view) => {
+    if (!state.activity || state.activity.kind !== kind || view.activity_id !== state.activity.id) return;
+    state.view = view;
+    renderBody();
+  });
+}
 
 setInterval(renderTimer, 250);
 
