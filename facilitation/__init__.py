@@ -20,6 +20,7 @@ from facilitation.activities.routes import bp as activities_bp
 from facilitation.clustering import models as _clustering_models  # noqa: F401
 from facilitation.clustering import sockets as _clustering_sockets  # noqa: F401
 from facilitation.config import load_config
+from facilitation.exports.routes import bp as exports_bp
 from facilitation.extensions import babel, bootstrap, csrf, db, login_manager, migrate, socketio
 from facilitation.participation import sockets as _participation_sockets  # noqa: F401
 from facilitation.participation.routes import bp as participation_bp
@@ -101,7 +102,7 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts_bp, workshops_bp, activities_bp, participation_bp, results_bp):
+    for blueprint in (accounts_bp, workshops_bp, activities_bp, participation_bp, results_bp, exports_bp):
         app.register_blueprint(blueprint)
 
 

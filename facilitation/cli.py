@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from facilitation.accounts import services as account_services
 from facilitation.activities import services as activity_services
+from facilitation.exports.commands import COMMANDS as EXPORT_COMMANDS
 from facilitation.extensions import db
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Role, Workshop
@@ -74,5 +75,5 @@ def quickstart(url: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_moderator, load_demo, quickstart):
+    for command in (create_moderator, load_demo, quickstart, *EXPORT_COMMANDS):
         app.cli.add_command(command)
