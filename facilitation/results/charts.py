@@ -15,6 +15,8 @@ INK_SOFT = "#3d4b57"
 GRID = "#c9d3da"
 BAR = "#0b4f6c"
 BAR_TOP = "#083a50"
+#: A topic nobody placed on the matrix yet (white numbers on it stay above 4.5:1).
+UNPLACED = "#6c757d"
 PAPER = "#ffffff"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 #: From "stimme gar nicht zu" (red) to "stimme voll zu" (green); dark enough for white numbers on them.
@@ -109,8 +111,8 @@ def bar_chart(results: dict, words: Words = Words(), *, title: str = "") -> str:
     label_width, value_width, gap = 660, 150, 24
     bar_left = label_width + gap
     bar_space = WIDTH - bar_left - value_width - gap
-    size = 34 if len(options) <= 8 else 30 if len(options) <= 12 else 26
-    row = size * 2.75
+    size = 36 if len(options) <= 8 else 32 if len(options) <= 12 else 26
+    row = size * 2.4
     top = 16
     body = []
     highest = max((_figure(o, method) for o in options), default=0)
@@ -288,7 +290,7 @@ def matrix_chart(results: dict, words: Words = Words(), *, title: str = "", deci
     """The 2×2 matrix: Wichtigkeit to the right, Dringlichkeit upwards; each topic a numbered dot at its
     mean position, the numbers explained in a list beside it."""
     options = results.get("options", [])
-    size = 30
+    size = 34
     plot, left, top = 760, 90, 20
     body = [
         f'<rect x="{left}" y="{top}" width="{plot}" height="{plot}" fill="#f4f7f9" stroke="{INK_SOFT}" '
@@ -337,16 +339,16 @@ def matrix_chart(results: dict, words: Words = Words(), *, title: str = "", deci
     line = size * 1.25
     y = top + size
     for index, option in enumerate(options):
-        lines = wrap(option["label"], list_width - 60, size, max_lines=2)
+        lines = wrap(option["label"], list_width - 70, size, max_lines=2)
         body.append(
-            f'<circle cx="{list_left + 20}" cy="{y - size * 0.3:.0f}" r="22" '
-            f'fill="{BAR if option.get("x") is not None else GRID}"/>'
+            f'<circle cx="{list_left + 24}" cy="{y - size * 0.32:.0f}" r="25" '
+            f'fill="{BAR if option.get("x") is not None else UNPLACED}"/>'
         )
         body.append(
-            _text(list_left + 20, y - size * 0.3 + 9, index + 1, size=26, weight=700, fill=PAPER, anchor="middle")
+            _text(list_left + 24, y - size * 0.32 + 10, index + 1, size=28, weight=700, fill=PAPER, anchor="middle")
         )
         for number, text in enumerate(lines):
-            body.append(_text(list_left + 56, y + number * line, text, size=size, weight=500))
+            body.append(_text(list_left + 64, y + number * line, text, size=size, weight=500))
         y += line * len(lines) + size * 0.5
     if not placed:
         body.append(

@@ -3,6 +3,7 @@
 // Every text from the server is inserted as text (el(), textContent), never as HTML.
 import * as clusteringKind from "./kinds/clustering.js";
 import * as recommendationsKind from "./kinds/recommendations.js";
+import * as voteKind from "./kinds/vote.js";
 import { Live, el, formatSeconds, secondsLeft, strings } from "./live.js";
 
 const t = strings();
@@ -13,7 +14,7 @@ const canModerate = body.dataset.canModerate === "true";
 //: Kinds that take answers on the phones (open / close).
 const INTERACTIVE = new Set(["checkin", "cards", "vote", "recommendations"]);
 //: Kinds whose content a module in kinds/ draws (and keeps up to date from its own events).
-const KIND_MODULES = { clustering: clusteringKind, recommendations: recommendationsKind };
+const KIND_MODULES = { clustering: clusteringKind, recommendations: recommendationsKind, vote: voteKind };
 //: Kinds whose answers are hidden until the moderator reveals them.
 const REVEALABLE = new Set(["cards", "vote"]);
 const TIMER_PRESETS = [1, 3, 5, 10];

@@ -1,5 +1,6 @@
 // The participant's phone: shows the current step only and sends answers through the command queue.
 import * as recommendationsKind from "./kinds/recommendations.js";
+import * as voteKind from "./kinds/vote.js";
 import { Live, el, formatSeconds, secondsLeft } from "./live.js";
 
 const stepNode = document.getElementById("step");
@@ -39,12 +40,15 @@ live
 
 recommendationsKind.connectPhone(live, state, render);
 
+voteKind.connectPhone({ live, state, render, notify });
+
 function notify(message) {
   noticeNode.textContent = message || "";
   noticeNode.hidden = !message;
 }
 
 function answered(item, ack) {
+  if (voteKind.answered(item, ack)) return;
   if (ack && ack.ok) {
     if (ack.card) upsertOwnCard(ack.card);
     if (ack.left) state.view.left = ack.left;
@@ -91,6 +95,7 @@ function content(activity) {
     info: info,
     checkin: checkin,
     cards: cards,
+    vote: (a) => voteKind.renderPhone(a, state.view),
     recommendations: (a) => recommendationsKind.renderPhone(a, state.view, { live, render }),
   }[activity.kind];
   return [...header, ...(body ? body(activity) : [el("p", { class: "look-up", text: t.look_up })])];

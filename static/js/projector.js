@@ -3,6 +3,7 @@
 // Every text from the server is inserted as text (el(), textContent), never as HTML.
 import * as clusteringKind from "./kinds/clustering.js";
 import * as recommendationsKind from "./kinds/recommendations.js";
+import * as voteKind from "./kinds/vote.js";
 import { Live, el, formatSeconds, secondsLeft, strings } from "./live.js";
 
 const t = strings();
@@ -199,6 +200,7 @@ const RENDERERS = {
   info: renderInfo,
   checkin: renderCheckin,
   cards: renderCards,
+  vote: voteKind.renderProjector,
   clustering: clusteringKind.renderProjector,
   recommendations: recommendationsKind.renderProjector,
 };
@@ -422,6 +424,8 @@ for (const [event, kind] of [["board_changed", "clustering"], ["recommendations_
     renderBody();
   });
 }
+
+voteKind.connectProjector({ live, code: body.dataset.code, key: body.dataset.key, state, renderBody });
 
 setInterval(renderTimer, 250);
 
