@@ -122,7 +122,10 @@ INVALID_STEPS = {
     "checkin": ({"organisations": ""}, "Dieses Feld wird benötigt."),
     "cards": ({"max_cards": "0", "max_length": "280"}, "Zahl muss zwischen 1 und 50 liegen."),
     "clustering": ({"sources": ", ".join(str(n) for n in range(1, 12))}, "sources:"),
-    "vote": ({"method": "dots", "items_from": "fixed", "options": " "}, "Eine feste Liste braucht mindestens einen Eintrag."),
+    "vote": (
+        {"method": "dots", "items_from": "fixed", "options": " "},
+        "Eine feste Liste braucht mindestens einen Eintrag.",
+    ),
     "recommendations": ({"sources": "61"}, "sources.0:"),
 }
 
