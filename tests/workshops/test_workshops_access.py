@@ -31,7 +31,7 @@ NEEDED = {
     "activities.move": Role.moderator,
     "activities.remove": Role.moderator,
 }
-PUBLIC = {"workshops.home"}
+PUBLIC = {"workshops.home", "workshops.privacy", "workshops.accessibility"}
 
 
 def _moderator_routes() -> list[tuple[str, str]]:
