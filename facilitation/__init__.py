@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 
-from facilitation import cli, errors, retention, security
+from facilitation import assets, cli, errors, retention, security
 
 # Each domain's models and socket handlers, imported before ``socketio.init_app`` so that every app
 # (every test app too) gets all handlers and SQLAlchemy knows every table.
@@ -71,6 +71,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     bootstrap.init_app(app)
+    assets.init_app(app)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

@@ -216,8 +216,11 @@ function personalDataHint(card) {
   return el("p", { class: "pii-hint", text: t.personal_data.replace("{kinds}", kinds) });
 }
 
-function ownCards(activity, queued) {
+function ownCards(activity, queuedItems) {
   const cards = state.view.own_cards || [];
+  // A card the server already reported (own_card_changed can arrive before the ack) is shown once.
+  const known = new Set(cards.map((card) => card.client_id));
+  const queued = queuedItems.filter((item) => !known.has(item.payload.client_id));
   if (!cards.length && !queued.length) return null;
   const isOpen = activity.state === "open";
   return el("section", { class: "own-cards", "aria-label": t.your_cards },
