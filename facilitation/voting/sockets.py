@@ -9,7 +9,7 @@ from facilitation.activities.models import Activity
 from facilitation.extensions import db
 from facilitation.participation.models import Participant
 from facilitation.realtime import payloads
-from facilitation.realtime.commands import MAX_ID, ClientId, Command, command
+from facilitation.realtime.commands import ANSWER_RATE, MAX_ID, ClientId, Command, command
 from facilitation.realtime.connection import Viewer, activity_view
 from facilitation.voting import services
 from facilitation.voting.methods import Entry
@@ -80,7 +80,7 @@ class OptionRef(Command):
     option_id: int = Field(ge=1, le=MAX_ID)
 
 
-@command("cast_votes", CastVotes, screens=("phone",))
+@command("cast_votes", CastVotes, screens=("phone",), rate=ANSWER_RATE)
 def on_cast_votes(viewer: Viewer, payload: CastVotes):
     """Phone sends its whole ballot; acked with the stored ballot (the same one for a resend).
 
@@ -94,7 +94,7 @@ def on_cast_votes(viewer: Viewer, payload: CastVotes):
     return {"ballot": payloads.ballot(ballot) if ballot else None}
 
 
-@command("propose_option", ProposeOption, screens=("phone",))
+@command("propose_option", ProposeOption, screens=("phone",), rate=ANSWER_RATE)
 def on_propose_option(viewer: Viewer, payload: ProposeOption):
     """Phone proposes a topic; it waits for the moderator. Broadcast: ``option_changed`` to moderators,
     ``own_option_changed`` to the proposer's tabs."""
