@@ -11,6 +11,8 @@ import pytest
 from live.liveforum import Screen, log_in
 from playwright.sync_api import Browser, Page, expect
 
+from browser.a11y import Audit
+
 VOTE_STEP = "Zukunftsthemen"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 SMALL_PHONE = {"viewport": {"width": 320, "height": 640}, "is_mobile": True, "has_touch": True}
@@ -125,6 +127,9 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
     expect(phone.get_by_role("heading", name=VOTE_STEP)).to_be_visible()
     expect(phone.locator("#vote-budget")).to_have_text("Noch 3 von 3 Punkten")
     screenshot("01-phone-ballot", target=phone, full_page=False)
+    audit = Audit()
+    audit.check(phone, "phone ballot")
+    audit.check(projector, "projector before the reveal")
 
     for label in ("Krisenmanagement", "Kinderschutzkoordination", "Beteiligung von Kindern"):
         topic_button(phone, label).click()
@@ -142,6 +147,7 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
     expect(phone.locator("#vote-status")).to_have_text("Ihre Stimme ist gespeichert ✓")
     expect(projector.locator("#vote-screen-count-value")).to_have_text("1")
     screenshot("03-phone-sent", target=phone, full_page=False)
+    audit.check(phone, "phone after sending")
 
     # Change the ballot while the step is open: one dot moves.
     topic_button(phone, "Beteiligung von Kindern").click()
@@ -183,6 +189,8 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
     )
     screenshot("06-projector-revealed", target=projector, full_page=False)
     expect(phone.locator(".vote-phone-results .vote-result").first).to_contain_text("Krisenmanagement")
+    audit.check(projector, "projector revealed")
+    audit.check(phone, "phone with results")
 
     # Results and the breakdown in the console.
     expect(page.locator(".vote-visibility")).to_have_text("Ergebnisse auf der Leinwand sichtbar")
@@ -192,6 +200,17 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
     expect(table).to_be_visible()
     expect(table.locator("tfoot .breakdown-total")).to_contain_text("2")
     screenshot("07-console-results")
+    audit.check(page, "console results and breakdown")
+
+    # The results page (linked from the console) with both breakdowns.
+    page.goto(f"{demo.server.url}/workshops/{demo.workshop_id}/steps/{demo.step(VOTE_STEP)}/results")
+    expect(page.get_by_role("heading", level=2)).to_have_text(f"Ergebnisse: {VOTE_STEP}")
+    expect(page.get_by_role("heading", name="Nach Organisation")).to_be_visible()
+    expect(page.get_by_role("heading", name="Nach Rolle")).to_be_visible()
+    page.wait_for_function("() => document.querySelector('.results-chart img').naturalWidth > 0")
+    screenshot("08-results-page")
+    audit.check(page, "results page")
+    assert not audit.findings, audit.report()
 
 
 def test_the_matrix_on_a_phone_by_keyboard_and_on_the_projector(
@@ -227,6 +246,8 @@ def test_the_matrix_on_a_phone_by_keyboard_and_on_the_projector(
     expect(phone.locator("#vote-budget")).to_have_text("2 von 4 beantwortet")
     expect(phone.locator(".vote-marker:not([hidden])")).to_have_count(2)
     screenshot("02-matrix-placed", target=phone, full_page=False)
+    audit = Audit()
+    audit.check(phone, "matrix with sliders")
 
     phone.get_by_role("button", name="Stimme abgeben").click()
     expect(phone.locator("#vote-status")).to_have_text("Ihre Stimme ist gespeichert ✓")
@@ -248,3 +269,5 @@ def test_the_matrix_on_a_phone_by_keyboard_and_on_the_projector(
     screenshot("03-matrix-projector", target=projector, full_page=False)
     expect(phone.locator(".vote-phone-results")).to_contain_text("wichtig & dringend")
     screenshot("04-matrix-phone-results", target=phone, full_page=False)
+    audit.check(projector, "matrix on the projector")
+    assert not audit.findings, audit.report()

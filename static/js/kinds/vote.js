@@ -965,7 +965,8 @@ function breakdownTable(data, method) {
       text: r.cells ? cellText(r.cells[String(o.id)], method) : tr("suppressed") })));
   return el("div", { class: "vote-breakdown-body" },
     el("p", { class: "form-text", text: `${data.note} ${tr(`cells_${method}`)}` }),
-    data.rows.length ? el("div", { class: "table-responsive" }, el("table", { class: "table table-sm table-bordered vote-breakdown-table" },
+    data.rows.length ? el("div", { class: "table-responsive", tabindex: "0", role: "region", "aria-label": tr("breakdown") },
+      el("table", { class: "table table-sm table-bordered vote-breakdown-table" },
       el("thead", {}, el("tr", {},
         el("th", { scope: "col", text: tr("group") }),
         el("th", { scope: "col", class: "text-end", text: tr("people") }),
