@@ -1,6 +1,9 @@
 """Static assets: compressed, cacheable with versioned URLs, revalidated without; Socket.IO unaffected."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +63,10 @@ def test_pages_are_compressed_without_a_long_cache(client):
     response = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "max-age=31536000" not in response.headers.get("Cache-Control", "")
+
+
+def test_the_phones_slim_bootstrap_is_current():
+    """static/css/bootstrap-phone.css holds every Bootstrap rule the phone's templates and scripts use."""
+    script = Path(__file__).resolve().parent.parent / "scripts" / "phone_css.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
