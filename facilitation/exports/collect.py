@@ -11,6 +11,7 @@ withdrawn and rejected cards, the words a moderator replaced, and any figure of 
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -181,7 +182,7 @@ class Report:
 # -- texts ----------------------------------------------------------------------------------------------------
 
 
-def labels() -> dict[str, str]:
+def labels(k: int) -> dict[str, str]:
     """The words of the Dokumentation and the spreadsheets, in the current language."""
     return {
         "document": _("Dokumentation"),
@@ -205,29 +206,20 @@ def labels() -> dict[str, str]:
         "next_steps": _("Nächste Schritte"),
         "appendix": _("Anhang: alle Karten"),
         "cards": _("Karten"),
-        "question": _("Leitfrage"),
-        "unassigned": _("Nicht zugeordnet"),
         "more_cards": _("weitere Karten im Anhang"),
         "clustered_in": _("Zu Themen geordnet im Schritt"),
         "ballots": _("Stimmzettel"),
-        "chart": _("Diagramm"),
         "breakdown_organisation": _("Nach Organisation"),
         "breakdown_role": _("Nach Rolle"),
-        "numbers_note": _("Die Spalten der Aufschlüsselung tragen die Nummern der Themen aus der Tabelle oben."),
         "consent": _("Konsens-Check"),
         "none_open": _("Es wurden keine offenen Fragen festgehalten."),
         "none_next": _("Es wurden keine nächsten Schritte festgehalten."),
         "no_cards": _("Zu dieser Frage gibt es keine freigegebenen Karten."),
-        "no_answers": _("Noch keine Antworten."),
         "privacy": _(
             "Alle Beiträge wurden anonym abgegeben. Auswertungen nach Organisation und Rolle zeigen Gruppen mit "
             "weniger als %(k)s Personen nicht einzeln.",
-            k="{k}",
+            k=k,
         ),
-        "column": _("Spalte"),
-        "step": _("Schritt"),
-        "kind": _("Art"),
-        "state": _("Zustand"),
         "overview": _("Übersicht"),
     }
 
@@ -289,12 +281,10 @@ class _Collector:
         questions = self.questions()
         votes = self.votes()
         recommendations = self.recommendations()
-        words = labels()
-        words["privacy"] = words["privacy"].replace("{k}", str(self.k))
         return Report(
             language=self.language,
             decimal_mark=self.decimal_mark,
-            labels=words,
+            labels=labels(self.k),
             workshop={
                 "title": workshop.title,
                 "organiser": workshop.organiser,
@@ -698,7 +688,7 @@ class _Collector:
         else:
             key, kind, what = "mean", "float", _("Ø Zustimmung")
         heading = _("Organisation") if by == "organisation" else _("Rolle")
-        columns = [Column(heading, "text", 4), Column(_("Personen"), "int", 1.1)]
+        columns = [Column(heading, "text", 4), Column(_("Personen"), "int", 1.6)]
         columns += [Column(o["label"], kind, 1, short=str(numbers.get(o["id"], ""))) for o in options]
         table = Table(
             f"aufschluesselung-{step.position + 1}-{'organisation' if by == 'organisation' else 'rolle'}",
@@ -747,10 +737,10 @@ class _Collector:
             Column(_("Thema"), "text", 2.2),
             Column(_("Empfehlung"), "text", 4),
             Column(_("Begründung"), "text", 3.6),
-            Column(_("Zuständigkeit"), "text", 1.8),
-            Column(_("Beteiligte"), "text", 1.8),
-            Column(_("Zeitrahmen"), "text", 1.4),
-            Column(_("Priorität"), "text", 1.2),
+            Column(_("Zuständigkeit"), "text", 2),
+            Column(_("Beteiligte"), "text", 2),
+            Column(_("Zeitrahmen"), "text", 1.7),
+            Column(_("Priorität"), "text", 1.5),
             Column(_("Status"), "text", 1.6),
         ]
         consent_column = [Column(_("Konsens"), "text", 1.8)] if has_check else []
@@ -781,7 +771,7 @@ class _Collector:
                 Column(_("Zuständigkeit"), "text", 2.4),
                 Column(_("Beteiligte"), "text", 2.4),
                 Column(_("Zeitrahmen"), "text", 1.8),
-                Column(_("Status"), "text", 1.6),
+                Column(_("Status"), "text", 2),
             ],
         )
         chart_options = []
@@ -823,7 +813,7 @@ class _Collector:
                         topic=item.topic,
                         objections=objections,
                     )
-                    + "".join(f" – „{d['text']}“" for d in consent["dissent"])
+                    + self.dissent(consent["dissent"])
                 )
             elif item.status.value == "draft":
                 found.open_questions.append(
@@ -856,6 +846,12 @@ class _Collector:
                 option = db.session.get(Option, link.option_id)
                 names.append(_("Thema „%(label)s“", label=option.label) if option else "")
         return "; ".join(name for name in names if name)
+
+    @staticmethod
+    def dissent(dissent: list[dict]) -> str:
+        """The objections in words, each text once: " – „Finanzierung ungeklärt“ (3×)"."""
+        counts = Counter(d["text"] for d in dissent)
+        return "".join(f" – „{text}“" + (f" ({count}×)" if count > 1 else "") for text, count in counts.items())
 
     def consent_text(self, consent: dict) -> str:
         if not consent["count"]:

@@ -45,7 +45,7 @@ def fonts(folder: Path | None = None) -> dict[str, str]:
         raise FontMissing(
             f"PDF export needs the DejaVu fonts ({', '.join(missing)}) in {folder}: "
             "install Debian's fonts-dejavu-core (apt-get install fonts-dejavu-core) "
-            "or point EXPORT_FONT_DIR at a folder with these files."
+            "or point FACILITATION_FONT_DIR at a folder with these files."
         )
     return {key: (folder / name).as_uri() for key, name in FONT_FILES.items()}
 

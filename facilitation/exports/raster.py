@@ -42,7 +42,7 @@ def png(svg: str, width: int = PNG_WIDTH) -> bytes:
             try:
                 image = bitmap.to_pil()
                 buffer = io.BytesIO()
-                image.save(buffer, format="PNG", optimize=True)
+                image.save(buffer, format="PNG")
                 return buffer.getvalue()
             finally:
                 bitmap.close()

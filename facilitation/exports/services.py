@@ -6,6 +6,7 @@ workshop. Formats are a registry, not an ``if`` chain.
 """
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -38,7 +39,8 @@ def _report(writer) -> Callable[[Workshop], bytes]:
 
 
 def _pdf(workshop: Workshop) -> bytes:
-    return pdf.write(collect.collect(workshop), current_app.config.get("EXPORT_FONT_DIR"))
+    fonts = current_app.config.get("EXPORT_FONT_DIR") or os.environ.get("FACILITATION_FONT_DIR")
+    return pdf.write(collect.collect(workshop), fonts)
 
 
 FORMATS: dict[str, Format] = {
