@@ -18,6 +18,10 @@ if SERVING and ASYNC_MODE == "eventlet":
     import eventlet
 
     eventlet.monkey_patch()
+    # psycopg waits for PostgreSQL in C (poll) unless told otherwise, which would stop every greenlet
+    # of the process for each query; its select() wait goes through eventlet's hub. (It finds gevent's
+    # patches by itself.)
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
 elif SERVING and ASYNC_MODE == "gevent":
     from gevent import monkey
 

@@ -5,10 +5,28 @@ from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from facilitation.extensions import db
+
 
 def utcnow() -> datetime:
     """Return the current time as a naive UTC datetime (what both SQLite and PostgreSQL store)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def commit_keeping_state() -> None:
+    """Commit the session without expiring the objects it holds.
+
+    For the live commands that a forum sends hundreds of times a second (a card, a ballot, a
+    moderation): what they just wrote is what was committed, so the ack and the events published
+    after the commit are built from the objects in memory instead of reading each one again. Only for
+    a transaction that wrote what it will read afterwards.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 class DomainError(ValueError):

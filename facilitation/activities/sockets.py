@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
+from sqlalchemy.orm import joinedload
 
 from facilitation.accounts.models import Account
 from facilitation.activities import services
@@ -16,7 +17,8 @@ from facilitation.workshops.models import Workshop, WorkshopState
 @snapshot_builder
 def build_snapshot(viewer: Viewer) -> dict:
     """Everything a screen needs to draw itself, with the version it was taken at."""
-    workshop = db.session.get(Workshop, viewer.workshop_id)
+    # The workshop with its current step in one query: every (re)connect and refresh runs this.
+    workshop = db.session.get(Workshop, viewer.workshop_id, options=[joinedload(Workshop.current_activity)])
     current = workshop.current_activity
     snapshot = {
         "version": workshop.version,

@@ -4,16 +4,17 @@ import hashlib
 import logging
 import secrets
 import unicodedata
+from collections import Counter
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from facilitation.accounts.models import Account
 from facilitation.activities.models import Activity, ActivityState
 from facilitation.extensions import db
-from facilitation.modeling import DomainError, InvalidTransition, utcnow
+from facilitation.modeling import DomainError, InvalidTransition, commit_keeping_state, utcnow
 from facilitation.participation.models import Card, CardStatus, Participant
 from facilitation.participation.pii import find_personal_data
 from facilitation.realtime import broadcast, connection, payloads, rooms
@@ -82,7 +83,7 @@ def check_in(participant: Participant, activity: Activity, organisation: str | N
     participant.organisation = organisation or None
     participant.role = role or None
     participant.checked_in_at = utcnow()
-    db.session.commit()
+    commit_keeping_state()
     _publish_presence(participant.workshop_id)
     return participant
 
@@ -148,34 +149,68 @@ def _validated_text(activity: Activity, text: str) -> str:
     return text
 
 
-def _count_cards(participant: Participant, activity: Activity, column: str | None = None) -> int:
-    query = select(func.count(Card.id)).where(
-        Card.participant_id == participant.id, Card.activity_id == activity.id, Card.status.in_(ACTIVE_STATUSES)
+#: The participant's cards of a step that count against its limits, per column: one statement, built
+#: once (a card command is the most frequent thing a forum does).
+_ACTIVE_CARDS_PER_COLUMN = (
+    select(Card.column, func.count(Card.id))
+    .where(
+        Card.participant_id == bindparam("participant_id"),
+        Card.activity_id == bindparam("activity_id"),
+        Card.status.in_(ACTIVE_STATUSES),
     )
-    if column is not None:
-        query = query.where(Card.column == column)
-    return db.session.scalar(query)
+    .group_by(Card.column)
+)
+_CARD_BY_CLIENT_ID = select(Card).where(
+    Card.participant_id == bindparam("participant_id"), Card.client_id == bindparam("client_id")
+)
+
+
+def _active_cards(participant: Participant, activity: Activity) -> Counter:
+    """How many cards that count against the limits the participant has in the step, per column."""
+    rows = db.session.execute(_ACTIVE_CARDS_PER_COLUMN, {"participant_id": participant.id, "activity_id": activity.id})
+    return Counter(dict(rows.all()))
 
 
 def cards_left(participant: Participant, activity: Activity) -> dict:
     """How many cards the participant may still write, in total and per column."""
     config = activity.config
-    left = {"total": max(0, config["max_cards"] - _count_cards(participant, activity))}
+    written = _active_cards(participant, activity)
+    left = {"total": max(0, config["max_cards"] - written.total())}
     if config.get("max_per_column") and config.get("columns"):
-        left["columns"] = {
-            column: max(0, config["max_per_column"] - _count_cards(participant, activity, column))
-            for column in config["columns"]
-        }
+        left["columns"] = {column: max(0, config["max_per_column"] - written[column]) for column in config["columns"]}
     return left
+
+
+def _find_card(participant: Participant, client_id: str) -> Card | None:
+    return db.session.scalar(_CARD_BY_CLIENT_ID, {"participant_id": participant.id, "client_id": client_id})
 
 
 def submit_card(
     participant: Participant, activity: Activity, *, client_id: str, text: str, column: str = ""
 ) -> tuple[Card, bool]:
     """Store a card once per ``client_id``; return it and whether it is new (a resend is not)."""
-    existing = db.session.scalar(select(Card).where(Card.participant_id == participant.id, Card.client_id == client_id))
-    if existing:
-        return existing, False
+    try:
+        card = _new_card(participant, activity, client_id, text, column)
+    except ParticipationError:
+        # A resend of a stored card is answered with it, even if the step closed or the limit is
+        # reached meanwhile (checked only now: a new card is far more frequent than a resend).
+        existing = _find_card(participant, client_id)
+        if existing:
+            return existing, False
+        raise
+    db.session.add(card)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a resend, or the same command twice at once: the card is stored already
+        db.session.rollback()
+        return _find_card(participant, client_id), False
+    commit_keeping_state()
+    _publish_card(card)
+    return card, True
+
+
+def _new_card(participant: Participant, activity: Activity, client_id: str, text: str, column: str) -> Card:
+    """The card a ``submit_card`` asks for, if the step's rules allow it (not yet in the session)."""
     _require_kind(activity, participant, "cards")
     text = _validated_text(activity, text)
     config = activity.config
@@ -184,14 +219,15 @@ def submit_card(
         raise ParticipationError(_l("Bitte eine Spalte wählen."), code="column")
     if not columns:
         column = ""
-    if _count_cards(participant, activity) >= config["max_cards"]:
+    written = _active_cards(participant, activity)
+    if written.total() >= config["max_cards"]:
         raise ParticipationError(_l("Sie haben alle %(n)d Karten geschrieben.", n=config["max_cards"]), code="limit")
     per_column = config.get("max_per_column")
-    if columns and per_column and _count_cards(participant, activity, column) >= per_column:
+    if columns and per_column and written[column] >= per_column:
         raise ParticipationError(
             _l("In „%(column)s“ sind schon %(n)d Karten von Ihnen.", column=column, n=per_column), code="limit"
         )
-    card = Card(
+    return Card(
         activity=activity,
         participant=participant,
         client_id=client_id,
@@ -200,16 +236,6 @@ def submit_card(
         status=CardStatus.pending if config.get("is_premoderated", True) else CardStatus.visible,
         personal_data=sorted({hint.kind for hint in find_personal_data(text)}),
     )
-    db.session.add(card)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same command arrived twice at once: the other one stored it
-        db.session.rollback()
-        return db.session.scalar(
-            select(Card).where(Card.participant_id == participant.id, Card.client_id == client_id)
-        ), False
-    _publish_card(card)
-    return card, True
 
 
 def _own_card(participant: Participant, card: Card | None) -> Card:
@@ -306,7 +332,7 @@ def _moderate(actor: Account, card: Card, wanted: CardStatus, action: str, *, re
     card.moderated_at = utcnow()
     card.moderated_by = actor
     workshop_services.record_audit(actor, action, workshop=card.activity.workshop, target=f"card:{card.id}", **details)
-    db.session.commit()
+    commit_keeping_state()
     logger.info("Card %r %s by %r", card, action, actor)
     _publish_card(card)
     return card

@@ -26,8 +26,16 @@ def publish(rooms: Rooms, event: str, payload: dict) -> None:
     """Send ``event`` with ``payload`` to one room or several."""
     targets = [rooms] if isinstance(rooms, str) else list(rooms)
     for room in targets:
-        socketio.emit(event, payload, to=room)
+        socketio.emit(event, payload, to=room, ignore_queue=_is_own_connection(room))
     logger.debug("Published %s to %s", event, targets)
+
+
+def _is_own_connection(room: str) -> bool:
+    """Whether ``room`` is a connection of this process (a snapshot after a connect): it needs no trip
+    through the message queue to the other processes. Room names have a colon, connection ids none."""
+    if ":" in room or socketio.server is None:
+        return False
+    return socketio.server.manager.eio_sid_from_sid(room, "/") is not None
 
 
 def publish_coalesced(key: str, rooms: Rooms, event: str, build: Callable[[], dict]) -> None:

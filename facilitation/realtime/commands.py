@@ -72,8 +72,9 @@ def command(
 
     ``screens`` limits who may send it (e.g. ``("phone",)``); ``moderator`` requires a console whose
     account may moderate the workshop. Every command comes out of the sender's general budget
-    (``ratelimit.DEFAULT_RATE``); ``rate`` adds a stricter one shared by the commands that name it
-    (e.g. ``ANSWER_RATE`` for cards). Over budget the ack is ``rate_limited`` and nothing happens.
+    (``ratelimit.DEFAULT_RATE``, for consoles ``CONSOLE_RATE``); ``rate`` adds a stricter one shared by
+    the commands that name it (e.g. ``ANSWER_RATE`` for cards). Over budget the ack is ``rate_limited``
+    and nothing happens.
     """
 
     def decorate(fn):
@@ -83,7 +84,7 @@ def command(
             if viewer is None:
                 return error_ack("unauthorised", _("Die Verbindung ist nicht angemeldet. Bitte Seite neu laden."))
             key = ratelimit.sender(viewer, request.sid)
-            limited = ratelimit.refusal(key) or (rate and ratelimit.refusal(key, rate))
+            limited = ratelimit.refusal(key, ratelimit.general_rate(viewer)) or (rate and ratelimit.refusal(key, rate))
             if limited:
                 return limited
             if moderator and viewer.screen == "console":
@@ -119,5 +120,6 @@ def command(
 @socketio.on("*")
 def on_unknown_event(event, *_args):
     """Any event without a handler: an error ack (a client waiting for one gets it), nothing else."""
-    limited = ratelimit.refusal(ratelimit.sender(current_viewer(), request.sid))
+    viewer = current_viewer()
+    limited = ratelimit.refusal(ratelimit.sender(viewer, request.sid), ratelimit.general_rate(viewer))
     return limited or error_ack("unknown", _("Diesen Befehl kennt der Server nicht."))

@@ -17,6 +17,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from facilitation.extensions import socketio
 from facilitation.realtime import broadcast, ratelimit, rooms
+from facilitation.realtime.presence import shared as shared_presence
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,19 @@ def reauthenticated_viewer(viewer: Viewer) -> Viewer:
 
 
 def presence(workshop_id: int) -> dict[str, int]:
+    """Who is connected to a workshop now: distinct phones, projectors and consoles.
+
+    Over every server process when they share a message queue (``realtime.presence``), else this one's.
+    """
+    return shared_presence(workshop_id, local_presence, _presence_changed)
+
+
+def _presence_changed(workshop_id: int) -> None:
+    for listener in _presence_listeners:
+        listener(workshop_id)
+
+
+def local_presence(workshop_id: int) -> dict[str, int]:
     """Connections of this process: distinct phones, projectors and consoles of a workshop."""
     with _viewers_lock:
         viewers = [v for v in _viewers.values() if v.workshop_id == workshop_id]
@@ -175,7 +189,7 @@ def on_request_snapshot(*_args):
     viewer = current_viewer()
     if viewer is None:
         return {"ok": False, "error": "unauthorised"}
-    limited = ratelimit.refusal(ratelimit.sender(viewer, request.sid))
+    limited = ratelimit.refusal(ratelimit.sender(viewer, request.sid), ratelimit.general_rate(viewer))
     return limited or {"ok": True, "snapshot": build_snapshot(viewer)}
 
 

@@ -26,6 +26,11 @@ class Rate:
 
 #: Every command and event of a connection, whatever it is: stops floods, never a person.
 DEFAULT_RATE = Rate("any", burst=120, per_minute=240)
+#: The same for consoles. A console acts for a logged-in account with a role, every change it makes is
+#: audited, and in a large forum it must keep up with the room: a team approving cards as fast as
+#: hundreds of phones write them, often several consoles on one account (the budget is the
+#: account's). Still a ceiling for a runaway script or a stolen session.
+CONSOLE_RATE = Rate("console", burst=600, per_minute=1800)
 #: Writing cards (and later votes): a phone sends its whole offline queue at once after a reconnect
 #: (at most a step's ``max_cards``, 50, plus edits); nobody writes a card per second for long.
 ANSWER_RATE = Rate("answers", burst=60, per_minute=60)
@@ -83,6 +88,11 @@ def sender(viewer, sid: str) -> str:
     if viewer is not None and viewer.account_id:
         return f"account:{viewer.account_id}"
     return f"sid:{sid}"
+
+
+def general_rate(viewer) -> Rate:
+    """The budget every command and event of this viewer comes out of: consoles get their own."""
+    return CONSOLE_RATE if viewer is not None and viewer.screen == "console" else DEFAULT_RATE
 
 
 def refusal(key: str, rate: Rate = DEFAULT_RATE) -> dict | None:

@@ -8,18 +8,21 @@ however many phones are connected.
 """
 
 import logging
+import time
 from collections.abc import Iterable
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from facilitation.accounts.models import Account
 from facilitation.activities.models import Activity, ActivityState
 from facilitation.clustering.models import Cluster
 from facilitation.extensions import db
-from facilitation.modeling import DomainError, InvalidTransition, utcnow
+from facilitation.modeling import DomainError, InvalidTransition, commit_keeping_state, utcnow
 from facilitation.participation.models import Participant
 from facilitation.participation.pii import find_personal_data
 from facilitation.participation.services import clean_text
@@ -92,23 +95,26 @@ def ensure_options(activity: Activity) -> list[Option]:
     """
     for _attempt in range(ATTEMPTS):
         try:
-            if _sync_options(activity):
-                db.session.commit()
+            changed, existing = _sync_options(activity)
+            if not changed:
+                return existing
+            db.session.commit()
             return all_options(activity)
         except IntegrityError:  # another connection synced the same step at the same moment
             db.session.rollback()
     return all_options(activity)
 
 
-def _sync_options(activity: Activity) -> bool:
-    """Change the session's options to match the config; return whether anything changed."""
+def _sync_options(activity: Activity) -> tuple[bool, list[Option]]:
+    """Change the session's options to match the config; return whether anything changed, and the
+    options as they were."""
     wanted = _wanted_options(activity)
     existing = all_options(activity)
     managed = [o for o in existing if o.source is not OptionSource.proposed]
     if [(o.source, o.label, o.cluster_id) for o in managed] == wanted and all(
         o.position == index for index, o in enumerate(managed)
     ):
-        return False
+        return False, existing
     if activity.state is ActivityState.pending:
         # No ballots or proposals yet (both need an open step): rebuild the topics in the config's order.
         db.session.execute(delete(Option).where(Option.id.in_([o.id for o in managed])))
@@ -118,7 +124,7 @@ def _sync_options(activity: Activity) -> bool:
             )
         db.session.flush()
         db.session.expire_all()
-        return True
+        return True, existing
     changed = False
     next_position = max((o.position for o in existing), default=-1) + 1
     by_cluster = {o.cluster_id: o for o in managed if o.cluster_id is not None}
@@ -137,7 +143,7 @@ def _sync_options(activity: Activity) -> bool:
         next_position += 1
         changed = True
     db.session.flush()
-    return changed
+    return changed, existing
 
 
 def options_of(activity: Activity, statuses: Iterable[OptionStatus] = (OptionStatus.visible,)) -> list[Option]:
@@ -161,6 +167,8 @@ def _option_label(text: str) -> str:
 
 
 def own_proposals(participant: Participant, activity: Activity) -> list[Option]:
+    if activity.config.get("items_from") != "proposed":
+        return []  # only such a step takes proposals, and its config is fixed once it ran
     return list(
         db.session.scalars(
             select(Option)
@@ -271,10 +279,18 @@ def option_for_moderator(option: Option) -> dict:
 # -- ballots ------------------------------------------------------------------------------------------
 
 
-def own_ballot(participant: Participant, activity: Activity) -> Ballot | None:
-    return db.session.scalar(
-        select(Ballot).where(Ballot.activity_id == activity.id, Ballot.participant_id == participant.id)
-    )
+_OWN_BALLOT = (
+    select(Ballot)
+    .options(joinedload(Ballot.entries))
+    .where(Ballot.activity_id == bindparam("activity_id"), Ballot.participant_id == bindparam("participant_id"))
+)
+
+
+def own_ballot(participant: Participant, activity: Activity, *, fresh: bool = False) -> Ballot | None:
+    """The participant's ballot with its entries (one query); ``fresh`` reloads one the session holds."""
+    statement = _OWN_BALLOT.execution_options(populate_existing=True) if fresh else _OWN_BALLOT
+    result = db.session.execute(statement, {"activity_id": activity.id, "participant_id": participant.id})
+    return result.unique().scalar_one_or_none()
 
 
 def cast_votes(
@@ -346,12 +362,13 @@ def _replace_ballot(
             insert(BallotEntry),
             [{"ballot_id": ballot_id, "option_id": e.option_id, "value": e.value, "x": e.x, "y": e.y} for e in entries],
         )
-        db.session.execute(update(Ballot).where(Ballot.id == ballot_id).values(client_id=client_id))
+        if locked:  # the replaced ballot takes this command's client id (a new one has it already)
+            db.session.execute(update(Ballot).where(Ballot.id == ballot_id).values(client_id=client_id))
     else:
         db.session.execute(delete(Ballot).where(Ballot.id == ballot_id))
     _adjust_tallies(methods.buckets_of(old), methods.buckets_of(entries))
-    db.session.commit()
-    return (own_ballot(participant, activity) if entries else None), True
+    commit_keeping_state()
+    return (own_ballot(participant, activity, fresh=True) if entries else None), True
 
 
 def _adjust_tallies(removed: Buckets, added: Buckets) -> None:
@@ -364,27 +381,17 @@ def _adjust_tallies(removed: Buckets, added: Buckets) -> None:
                 change[0] += sign * bucket.entries
                 change[1] += sign * bucket.sum_x
                 change[2] += sign * bucket.sum_y
-    dialect = db.session.get_bind().dialect.name
-    upsert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     # A fixed order, so that concurrent ballots lock the tally rows in the same order (no deadlocks).
-    for (option_id, value), (entries, sum_x, sum_y) in sorted(delta.items()):
-        if entries == sum_x == sum_y == 0:
-            continue
-        if entries > 0:
-            statement = upsert(Tally).values(
-                option_id=option_id, value=value, entries=entries, sum_x=sum_x, sum_y=sum_y
-            )
-            db.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[Tally.option_id, Tally.value],
-                    set_={
-                        "entries": Tally.entries + statement.excluded.entries,
-                        "sum_x": Tally.sum_x + statement.excluded.sum_x,
-                        "sum_y": Tally.sum_y + statement.excluded.sum_y,
-                    },
-                )
-            )
-        else:  # the row exists: the entries being replaced were counted in it
+    changes = [(key, change) for key, change in sorted(delta.items()) if change != [0, 0, 0]]
+    added = [
+        {"option_id": option_id, "value": value, "entries": entries, "sum_x": sum_x, "sum_y": sum_y}
+        for (option_id, value), (entries, sum_x, sum_y) in changes
+        if entries > 0
+    ]
+    if added:  # one statement for all of them (executemany, in this order)
+        db.session.execute(_tally_upsert(db.session.get_bind().dialect.name), added)
+    for (option_id, value), (entries, sum_x, sum_y) in changes:
+        if entries <= 0:  # the row exists: the entries being replaced were counted in it
             changed = db.session.execute(
                 update(Tally)
                 .where(Tally.option_id == option_id, Tally.value == value)
@@ -392,6 +399,24 @@ def _adjust_tallies(removed: Buckets, added: Buckets) -> None:
             ).rowcount
             if changed != 1:
                 raise RuntimeError(f"no tally for option {option_id} value {value}")
+
+
+_TALLY_UPSERTS: dict[str, object] = {}
+
+
+def _tally_upsert(dialect: str):
+    """``INSERT … ON CONFLICT DO UPDATE`` adding to a tally row, built once per dialect."""
+    if dialect not in _TALLY_UPSERTS:
+        statement = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect](Tally)
+        _TALLY_UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[Tally.option_id, Tally.value],
+            set_={
+                "entries": Tally.entries + statement.excluded.entries,
+                "sum_x": Tally.sum_x + statement.excluded.sum_x,
+                "sum_y": Tally.sum_y + statement.excluded.sum_y,
+            },
+        )
+    return _TALLY_UPSERTS[dialect]
 
 
 # -- tallies and results --------------------------------------------------------------------------------
@@ -438,13 +463,16 @@ def ballot_count(activity: Activity) -> int:
     return db.session.scalar(select(func.count(Ballot.id)).where(Ballot.activity_id == activity.id))
 
 
-def results(activity: Activity) -> dict:
-    """Results of the step from its running tallies: every visible topic with its figures."""
+def results(activity: Activity, options: list[Option] | None = None) -> dict:
+    """Results of the step from its running tallies: every visible topic with its figures.
+
+    ``options`` are the step's options if the caller has them already (from :func:`ensure_options`).
+    """
     method = method_of(activity)
     ballots = ballot_count(activity)
     options = [
         {"id": o.id, "label": o.label, "position": o.position, "source": o.source.value}
-        for o in ensure_options(activity)
+        for o in (ensure_options(activity) if options is None else options)
         if o.is_visible
     ]
     return {
@@ -455,14 +483,42 @@ def results(activity: Activity) -> dict:
     }
 
 
-def screen_results(activity: Activity) -> dict:
+#: Where an app keeps the results it computed for the screens: ``activity_id -> (monotonic time, results)``.
+RESULTS_CACHE = "voting.results"
+
+
+def _shared_results(activity: Activity, options: list[Option] | None = None, *, fresh: bool = False) -> dict:
+    """:func:`results` computed at most once per coalescing interval for the snapshots of the screens.
+
+    A revealed vote makes every phone ask for a snapshot at once (2,000 of them in a large forum);
+    they share one computation. Every ballot or topic change in this process drops it
+    (:func:`publish_results`); one made by another process shows after the interval at the latest.
+    ``fresh`` computes anew (the coalesced updates do, so that the last one is never stale).
+    """
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault(RESULTS_CACHE, {})
+    now = time.monotonic()
+    found = cache.get(activity.id)
+    if not fresh and found is not None and now - found[0] < app.config.get("REALTIME_COALESCE_SECONDS", 0.3):
+        return found[1]
+    computed = results(activity, options)
+    cache[activity.id] = (now, computed)
+    return computed
+
+
+def _forget_results(activity_id: int) -> None:
+    current_app.extensions.get(RESULTS_CACHE, {}).pop(activity_id, None)
+
+
+def screen_results(activity: Activity, options: list[Option] | None = None, *, fresh: bool = False) -> dict:
     """What the projector (and phones) get: the results once visible, before that the count of ballots."""
+    shared = _shared_results(activity, options, fresh=fresh)
     if results_visible(activity):
-        return {**results(activity), "is_visible": True}
+        return {**shared, "is_visible": True}
     return {
         "activity_id": activity.id,
-        "method": method_of(activity).name,
-        "ballots": ballot_count(activity),
+        "method": shared["method"],
+        "ballots": shared["ballots"],
         "options": [],
         "is_visible": False,
     }
@@ -474,6 +530,7 @@ def screen_results(activity: Activity) -> dict:
 def publish_results(activity: Activity) -> None:
     """Coalesced results for the projector (as far as it may see them) and the moderators."""
     activity_id, workshop_id = activity.id, activity.workshop_id
+    _forget_results(activity_id)
 
     def current() -> Activity:
         return db.session.get(Activity, activity_id)
@@ -482,7 +539,7 @@ def publish_results(activity: Activity) -> None:
         f"results:{activity_id}:projector",
         rooms.projector(workshop_id),
         "results_changed",
-        lambda: screen_results(current()),
+        lambda: screen_results(current(), fresh=True),
     )
     broadcast.publish_coalesced(
         f"results:{activity_id}:moderators",

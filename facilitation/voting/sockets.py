@@ -33,13 +33,13 @@ def vote_view(activity: Activity, viewer: Viewer) -> dict:
             "ballot": payloads.ballot(ballot) if ballot else None,
             "own_proposals": [payloads.option(o, own=True) for o in services.own_proposals(participant, activity)],
             "proposals_left": services.proposals_left(participant, activity),
-            "results": services.screen_results(activity) if services.results_visible(activity) else None,
+            "results": services.screen_results(activity, options) if services.results_visible(activity) else None,
         }
     if viewer.screen == "projector":
-        return {"options": visible, "results": services.screen_results(activity)}
+        return {"options": visible, "results": services.screen_results(activity, options)}
     return {
         "options": [services.option_for_moderator(o) for o in options],
-        "results": {**services.results(activity), "is_visible": services.results_visible(activity)},
+        "results": {**services.results(activity, options), "is_visible": services.results_visible(activity)},
     }
 
 

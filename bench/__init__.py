@@ -1,0 +1,1 @@
+"""Benchmarks: measured, never asserted (see docs/performance.md)."""

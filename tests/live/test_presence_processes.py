@@ -1,0 +1,71 @@
+"""Presence with two server processes on Redis and PostgreSQL: the screens count every connection.
+
+Each process knows only its own connections; ``realtime.presence`` sums the processes' counts in
+Redis. Phones on both processes, the console on one and the projector on the other: both screens show
+every phone, and a phone leaving either process is counted out.
+"""
+
+import re
+import secrets
+
+import psycopg
+import pytest
+import requests
+from liveforum import MODERATOR_EMAIL, MODERATOR_PASSWORD, Forum, Screen, log_in, wait_until
+from serverproc import ServerProcess
+from sqlalchemy.engine import make_url
+
+pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
+
+
+def phone(server: ServerProcess, code: str) -> Screen:
+    """A phone (threaded client) with its participant cookie from ``GET /<code>``."""
+    http = requests.Session()
+    assert http.get(f"{server.url}/{code}", timeout=10).status_code == 200
+    return Screen(Forum(server, code, ""), {"screen": "phone", "code": code}, http=http)
+
+
+def counts(screen: Screen) -> dict | None:
+    last = screen.last("presence_changed")
+    return last and {k: last[k] for k in ("phones", "projectors", "consoles")}
+
+
+def test_presence_counts_the_connections_of_every_process(tmp_path, postgres_url, redis_url, screens):
+    queue = str(make_url(redis_url).set(database="13"))
+    channel = f"facilitation-presence-{secrets.token_hex(4)}"
+    env = {"FACILITATION_MESSAGE_QUEUE": queue, "FACILITATION_MESSAGE_QUEUE_CHANNEL": channel}
+    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
+    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
+    first.upgrade_database()
+    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
+    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as connection:
+        [(key,)] = connection.execute("SELECT screen_key FROM workshops WHERE join_code = %s", (code,)).fetchall()
+    servers = (first, second)
+    try:
+        for server in servers:
+            server.start()
+        console = Screen(Forum(first, code, key), {"screen": "console", "code": code}, http=log_in(first))
+        screens.opened.append(console)
+        projector = Screen(Forum(second, code, key), {"screen": "projector", "code": code, "key": key})
+        screens.opened.append(projector)
+        on_first = [phone(first, code) for _ in range(3)]
+        on_second = [phone(second, code) for _ in range(2)]
+        screens.opened.extend(on_first + on_second)
+
+        everyone = {"phones": 5, "projectors": 1, "consoles": 1}
+        for screen in (console, projector):
+            wait_until(lambda screen=screen: counts(screen) == everyone, 10, f"{screen.snapshot['screen']} count")
+
+        # Phones leave each process; the screens on both count them out.
+        on_first.pop().close()
+        on_second.pop().close()
+        fewer = {"phones": 3, "projectors": 1, "consoles": 1}
+        for screen in (console, projector):
+            wait_until(lambda screen=screen: counts(screen) == fewer, 10, f"{screen.snapshot['screen']} count after")
+        for server in servers:
+            assert "Traceback" not in server.output(), server.output()[-3000:]
+    finally:
+        for server in servers:
+            server.stop()
