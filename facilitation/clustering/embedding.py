@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 logger = logging.getLogger(__name__)
 
 E5 = "e5"
 TFIDF = "tfidf"
-#: Cards embedded per call into the C engine; between chunks the caller may yield (eventlet, gevent).
-CHUNK = 16
+#: Cards embedded per call into the C engine (≈ 50–90 ms each, blocking): between chunks the caller
+#: yields, so an eventlet or gevent server stalls for a few hundred milliseconds at most.
+CHUNK = 4
 #: e5 wants a prefix; "query: " is the one for symmetric tasks such as clustering.
 PREFIX_QUERY = True
 #: Reference directions removed besides the mean (measured: 2 gave the purest tight groups).
@@ -66,7 +65,13 @@ def _load_model():
 
 
 def is_e5_available() -> bool:
+    """Whether the model is installed and loads (loading it takes a moment the first time)."""
     return model_name() is not None and _load_model() is not None
+
+
+def is_e5_installed() -> bool:
+    """Whether the model is installed and did not fail to load; cheap, loads nothing."""
+    return not _model_failed and model_name() is not None
 
 
 def embed(texts: Sequence[str], pause: Callable[[], None] | None = None) -> np.ndarray:
@@ -150,8 +155,13 @@ def centre(vectors: np.ndarray, ref: Reference) -> np.ndarray:
 # -- without the model ---------------------------------------------------------------------------------
 
 
-def tfidf_vectors(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Character 3–5-gram TF-IDF vectors (within word boundaries), normalised; sparse."""
+def tfidf_vectors(texts: Sequence[str]):
+    """Character 3–5-gram TF-IDF vectors (within word boundaries), normalised; a scipy sparse matrix."""
+    # Imported here: scikit-learn takes seconds to import, and only the fallback engine needs it (a
+    # server under eventlet or gevent would stall on that import in the middle of serving).
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     if not texts:
         return sparse.csr_matrix((0, 1), dtype=np.float32)
     vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)

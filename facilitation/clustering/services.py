@@ -386,12 +386,21 @@ def _engine_modules():
     return algorithms, embedding
 
 
+def _embedding():
+    """The vector module alone (numpy only): cheap enough to import while serving."""
+    from facilitation.clustering import embedding
+
+    return embedding
+
+
 def _engine_name() -> str:
-    _algorithms, embedding = _engine_modules()
+    """The engine of this app: decided without loading the model (a moment of its own, done off the
+    request path by the first embedding)."""
+    embedding = _embedding()
     wanted = current_app.config.get(ENGINE_SETTING, "auto")
     if wanted == "tfidf":
         return "tfidf"
-    if embedding.is_e5_available():
+    if embedding.is_e5_installed():
         return "e5"
     if wanted == "e5":
         logger.warning("CLUSTERING_ENGINE is e5 but the model is not available; using character n-grams")
@@ -405,7 +414,7 @@ def _pause() -> None:
 
 def card_vectors(cards: list[Card]):
     """The stored e5 vectors of ``cards`` (one row each), computing and storing the missing or stale ones."""
-    _algorithms, embedding = _engine_modules()
+    embedding = _embedding()
     model = embedding.model_name()
     ids = [card.id for card in cards]
     stored = {
@@ -481,7 +490,15 @@ def suggest(actor: Account, activity: Activity, granularity: int = 0) -> list[Su
     clustered = [card for card in cards if card.id in placed][: algorithms.MAX_CARDS - len(loose)]
     corpus = loose + clustered
     index = {card.id: number for number, card in enumerate(corpus)}
-    vectors = card_vectors(corpus) if engine == "e5" else embedding.tfidf_vectors([card.text for card in corpus])
+    vectors = None
+    if engine == "e5":
+        try:
+            vectors = card_vectors(corpus)
+        except RuntimeError:  # the model did not load after all: character n-grams instead
+            db.session.rollback()
+            engine = "tfidf"
+    if vectors is None:
+        vectors = embedding.tfidf_vectors([card.text for card in corpus])
     group_cut, theme_cut = algorithms.cuts(engine, granularity)
     similarity = algorithms.similarities(vectors) if len(corpus) else None
     texts = [card.text for card in corpus]

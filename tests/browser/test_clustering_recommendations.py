@@ -101,7 +101,7 @@ def test_build_clusters_by_keyboard_drag_and_suggestion_and_the_projector_mirror
     expect(page.get_by_role("heading", level=2, name=BOARD_STEP)).to_be_visible()
     page.locator("#step-controls").get_by_role("button", name="Zeigen").click()
     pile = board_column(page, "Nicht zugeordnet")
-    expect(pile.locator(".board-card")).to_have_count(len(CARDS))
+    expect(pile.locator(".board-card")).to_have_count(len(CARDS), timeout=15_000)
 
     projector = page.context.new_page()
     projector.set_viewport_size({"width": 1920, "height": 1080})
@@ -184,7 +184,7 @@ def test_draft_a_recommendation_and_a_phone_gives_a_consent_check(
         phone.get_by_label("Was müsste sich ändern").fill("Ohne Landesmittel nicht umsetzbar")
         phone.get_by_role("button", name="Senden").click()
         expect(phone.get_by_text("Gesendet ✓")).to_be_visible()
-        screenshot("02-phone-consent", target=phone)
+        screenshot("02-phone-consent", target=phone, full_page=False)
 
         expect(item).to_contain_text("Check läuft · Antworten: 1")
         item.get_by_role("button", name=named("Konsens-Check schließen", "Personal")).click()
