@@ -33,6 +33,9 @@ from facilitation.extensions import socketio  # noqa: E402
 app = create_app()
 
 if SERVING:
+    # Flask's CLI marks its environment; a server started from a process that once ran a CLI command
+    # (a test suite) would otherwise refuse to run.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     host = os.environ.get("FACILITATION_HOST", "127.0.0.1")
     port = int(os.environ.get("FACILITATION_PORT", "5000"))
     # eventlet's and gevent's servers refuse connections past ~1,000 unless told otherwise.
