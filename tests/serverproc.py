@@ -28,7 +28,9 @@ STARTUP_TIMEOUT = 20.0
 CLI_TIMEOUT = 120.0
 
 #: Variables of the caller's environment that must not leak into a test server.
-_SCRUBBED = ("DATABASE_URL", "SECRET_KEY", "FLASK_APP", "FLASK_DEBUG")
+#: ``FLASK_RUN_FROM_CLI`` is left behind by any test that ran a command through ``FlaskGroup``; with it
+#: the threading server's ``app.run()`` returns at once.
+_SCRUBBED = ("DATABASE_URL", "SECRET_KEY", "FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_FROM_CLI")
 
 
 class ServerError(RuntimeError):

@@ -121,6 +121,7 @@ class Phone:
         """Send the queue in order until it is empty; wait out disconnects as the browser does."""
         rng = random.Random(self.number)
         offline_since = None
+        unanswered = 0
         while self.queue and time.monotonic() < deadline:
             if not self.client.connected:
                 offline_since = offline_since or time.monotonic()
@@ -135,8 +136,15 @@ class Phone:
             try:
                 ack = await self.client.call("submit_card", command, timeout=5)
             except Exception:  # timeout, or the connection went away: keep it, try again
+                unanswered += 1
+                if unanswered >= 3 and self.client.connected:
+                    # "Connected" but deaf (python-engineio's writer can die when a socket drops
+                    # mid-send): start afresh, as a browser does once its pings go unanswered.
+                    await self._rescue()
+                    unanswered = 0
                 await asyncio.sleep(0.2)
                 continue
+            unanswered = 0
             if isinstance(ack, dict) and ack.get("error") in KEEP:
                 await asyncio.sleep(ack.get("retry_after", 1))
                 continue
