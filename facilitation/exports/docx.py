@@ -133,26 +133,30 @@ def _add(document, text: str = "", style: str | None = None):
     return paragraph
 
 
-def _field(paragraph, instruction: str, placeholder: str = "") -> None:
-    """A Word field (PAGE, NUMPAGES, TOC …) that Word fills in."""
-    run = paragraph.add_run()
-    begin = OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    run._r.append(begin)
-    run = paragraph.add_run()
+def _fld_char(paragraph, kind: str) -> None:
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    paragraph.add_run()._r.append(element)
+
+
+def _field_start(paragraph, instruction: str) -> None:
+    _fld_char(paragraph, "begin")
     text = OxmlElement("w:instrText")
     text.set(qn("xml:space"), "preserve")
     text.text = f" {instruction} "
-    run._r.append(text)
-    run = paragraph.add_run()
-    separate = OxmlElement("w:fldChar")
-    separate.set(qn("w:fldCharType"), "separate")
-    run._r.append(separate)
+    paragraph.add_run()._r.append(text)
+    _fld_char(paragraph, "separate")
+
+
+def _field_end(paragraph) -> None:
+    _fld_char(paragraph, "end")
+
+
+def _field(paragraph, instruction: str, placeholder: str = "") -> None:
+    """A Word field (PAGE, NUMPAGES …) that Word fills in, showing ``placeholder`` until then."""
+    _field_start(paragraph, instruction)
     paragraph.add_run(placeholder)
-    run = paragraph.add_run()
-    end = OxmlElement("w:fldChar")
-    end.set(qn("w:fldCharType"), "end")
-    run._r.append(end)
+    _field_end(paragraph)
 
 
 def _header_footer(section, report: Report) -> None:
@@ -234,11 +238,31 @@ def _title_page(document, report: Report) -> None:
     _add(document).add_run().add_break(WD_BREAK.PAGE)
 
 
+def _chapters(report: Report) -> list[str]:
+    """The chapter titles, in the order ``_body`` writes them."""
+    t = report.labels
+    chapters = [t["aims"]]
+    chapters += [t["context"]] if report.context else []
+    chapters += [t["method"], t["participation"]]
+    chapters += [t["questions"]] if report.questions else []
+    chapters += [t["votes"]] if report.votes else []
+    chapters += [t["recommendations"]] if report.recommendations else []
+    return [*chapters, t["open_questions"], t["next_steps"]]
+
+
 def _contents(document, report: Report) -> None:
+    """A table of contents field; until Word updates it (it asks on opening) it lists the chapters."""
     heading = _add(document, report.labels["contents"])
     heading.runs[0].bold = True
     heading.runs[0].font.size = Pt(16)
-    _field(_add(document), 'TOC \\o "1-2" \\h \\z \\u', report.labels["contents"] + " …")
+    entries = [f"{number}  {title}" for number, title in enumerate(_chapters(report), start=1)]
+    first = _add(document)
+    _field_start(first, 'TOC \\o "1-2" \\h \\z \\u')
+    first.add_run(entries[0])
+    last = first
+    for entry in entries[1:]:
+        last = _add(document, entry)
+    _field_end(last)
     _add(document).add_run().add_break(WD_BREAK.PAGE)
 
 
