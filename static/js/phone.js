@@ -162,7 +162,12 @@ function cards(activity) {
 function cardForm(activity, left, queued) {
   const config = activity.config;
   const columns = config.columns || [];
-  if (columns.length && !columns.includes(state.column)) state.column = columns[0];
+  const columnLeft = (column) => (left.columns ? left.columns[column] - queued.filter((q) => q.payload.column === column).length : null);
+  // Keep the chosen column while it has room; otherwise pick the first one that has.
+  const hasRoom = (column) => columnLeft(column) === null || columnLeft(column) > 0;
+  if (columns.length && !(columns.includes(state.column) && hasRoom(state.column))) {
+    state.column = columns.find(hasRoom) || columns[0];
+  }
   const counter = el("span", { id: "chars-left", "aria-live": "polite" });
   const textarea = el("textarea", {
     id: "card-text", class: "form-control form-control-lg", rows: 3, maxlength: config.max_length,
@@ -172,7 +177,6 @@ function cardForm(activity, left, queued) {
   textarea.value = state.draft;
   const updateCounter = () => { counter.textContent = `${config.max_length - textarea.value.length} ${t.chars_left}`; };
   updateCounter();
-  const columnLeft = (column) => (left.columns ? left.columns[column] - queued.filter((q) => q.payload.column === column).length : null);
   const chooser = columns.length
     ? el("fieldset", { class: "columns mb-3" }, el("legend", { class: "form-label fw-semibold", text: t.column }),
         columns.map((column, i) => {
