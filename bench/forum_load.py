@@ -120,23 +120,45 @@ def proc_memory(pid: int) -> tuple[float, float]:
     return values.get("VmRSS:", 0.0), values.get("VmHWM:", 0.0)
 
 
+def proc_waiting(pid: int) -> float:
+    """Seconds a process was ready to run but waited for a CPU (``/proc/<pid>/schedstat``): how much
+    other processes on the machine held it back."""
+    total = 0.0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return 0.0
+    for task in tasks:
+        try:
+            total += int((task / "schedstat").read_text().split()[1]) / 1e9
+        except (FileNotFoundError, IndexError, ValueError):
+            continue
+    return total
+
+
 class CpuClock:
-    """CPU seconds of a group of processes, read at named moments."""
+    """CPU seconds (and seconds waiting for a CPU) of a group of processes, read at named moments."""
 
     def __init__(self, pids_of):
         self.pids_of = pids_of
         self.marks: dict[str, tuple[float, float]] = {}
+        self.waits: dict[str, float] = {}
 
     def now(self) -> float:
         return sum(proc_cpu(pid) for pid in self.pids_of())
 
     def mark(self, name: str) -> None:
-        self.marks[name] = (time.monotonic(), self.now())
+        pids = self.pids_of()
+        self.marks[name] = (time.monotonic(), sum(proc_cpu(pid) for pid in pids))
+        self.waits[name] = sum(proc_waiting(pid) for pid in pids)
 
     def between(self, first: str, last: str) -> tuple[float, float]:
         """(wall seconds, CPU seconds) between two marks."""
         (t0, c0), (t1, c1) = self.marks[first], self.marks[last]
         return t1 - t0, c1 - c0
+
+    def waited(self, first: str, last: str) -> float:
+        return self.waits[last] - self.waits[first]
 
 
 # -- the servers -------------------------------------------------------------------------------------------
@@ -629,6 +651,9 @@ class Run:
         _wall, generator = self.generator_cpu.between(first, last)
         entry = {"seconds": round(wall, 2), "server_cpu_s": round(cpu, 2), "generator_cpu_s": round(generator, 2)}
         entry["server_cpu_share"] = round(cpu / wall, 3) if wall else None
+        # Runnable but not running: the share of the phase the server waited for a CPU that other
+        # processes (the phones, other users of the machine) held.
+        entry["server_cpu_wait_share"] = round(self.server_cpu.waited(first, last) / wall, 3) if wall else None
         if commands is not None:
             entry["commands"] = commands
             entry["server_cpu_ms_per_command"] = round(1000 * cpu / commands, 3) if commands else None
@@ -759,6 +784,7 @@ class Run:
             answered_ok = sum(s["ok"] for s in stats)
             count = sum(s["sent"] for s in sent)
             wall, cpu = self.server_cpu.between(phase, phase + ":sent")
+            waited = self.server_cpu.waited(phase, phase + ":sent")
             p95 = percentile(latencies, 0.95)
             sustained = (
                 p95 is not None
@@ -773,6 +799,7 @@ class Run:
                     "acked": answered_ok,
                     "ack_p95_ms": ms(p95),
                     "server_cpu_share": round(cpu / wall, 3) if wall else None,
+                    "server_cpu_wait_share": round(waited / wall, 3) if wall else None,
                     "server_cpu_ms_per_command": round(1000 * cpu / count, 3) if count else None,
                     "sustained": sustained,
                 }
@@ -846,6 +873,8 @@ class Run:
             server_rss_mb=round(max((peak for _now, peak in rss), default=0), 1),
             server_rss_mb_total=round(sum(peak for _now, peak in rss), 1),
             server_cpu_s=round(cpu_total, 2),
+            server_cpu_wait_s=round(self.server_cpu.waited("join", "end"), 2),
+            load_average=os.getloadavg()[0],
             async_mode=args.async_mode,
             processes=len(self.servers.urls),
             database="postgresql" if getattr(self.servers, "pg_name", None) else "sqlite",

@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -39,9 +40,17 @@ def join_url(workshop: Workshop) -> str:
     return f"{base}/{workshop.join_code}"
 
 
+def _workshop_named(code: str) -> Workshop | None:
+    """The workshop of a join code, looked up once per request (the join limit asks first)."""
+    found = g.setdefault("participation_workshops", {})
+    if code not in found:
+        found[code] = workshop_services.find_by_join_code(code)
+    return found[code]
+
+
 def _has_joined() -> bool:
     """The phone holds a participant token of the workshop named in the URL: it joined already."""
-    workshop = workshop_services.find_by_join_code((request.view_args or {}).get("code", ""))
+    workshop = _workshop_named((request.view_args or {}).get("code", ""))
     if workshop is None:
         return False
     token = request.cookies.get(TOKEN_COOKIE.format(code=workshop.join_code))
@@ -73,7 +82,7 @@ def join_form():
 @bp.route("/<code>")
 @join_attempt
 def phone(code: str):
-    workshop = workshop_services.find_by_join_code(code)
+    workshop = _workshop_named(code)
     if workshop is None and not code.replace("-", "").isalnum():
         abort(404)  # e.g. a browser's /favicon.ico or /robots.txt, not a mistyped code
     if workshop is None:

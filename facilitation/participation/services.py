@@ -61,12 +61,12 @@ def join_workshop(workshop: Workshop, token: str) -> Participant:
     participant = Participant(workshop=workshop, token_hash=hash_token(token))
     db.session.add(participant)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # the same phone joined twice at once
         db.session.rollback()
-        participant = find_participant(workshop, token)
-    else:
-        _publish_presence(workshop.id)
+        return find_participant(workshop, token)
+    commit_keeping_state()  # a forum's phones join within minutes: nothing is read again
+    _publish_presence(workshop.id)
     return participant
 
 
