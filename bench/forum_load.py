@@ -268,6 +268,14 @@ class AppServers:
     def tracebacks(self) -> int:
         return sum(server.output().count("Traceback") for server in self.servers)
 
+    def traceback_sample(self) -> str | None:
+        """The end of the first traceback a server printed, for the report."""
+        for server in self.servers:
+            output = server.output()
+            if "Traceback" in output:
+                return "\n".join(output[output.index("Traceback") :].splitlines()[:40])[-2000:]
+        return None
+
     def stop(self) -> None:
         for server in self.servers:
             with contextlib.suppress(Exception):
@@ -450,6 +458,8 @@ class Screen:
     events: list[tuple[float, str, dict]] = field(default_factory=list)
     pending_cards: deque = field(default_factory=deque)
     rate_limited: int = 0
+    disconnected: int = 0
+    resent: int = 0
 
     @classmethod
     async def open(cls, name: str, url: str, auth: dict, http: aiohttp.ClientSession | None = None) -> Screen:
@@ -474,17 +484,37 @@ class Screen:
         screen.snapshot = await asyncio.wait_for(snapshot, CONNECT_TIMEOUT)
         return screen
 
-    async def command(self, event: str, payload: dict | None = None, patience: float = 60) -> tuple[float, dict]:
-        """Send a command that must succeed (waiting out ``rate_limited`` as live.js does); (sent, ack)."""
+    async def command(self, event: str, payload: dict | None = None, patience: float = 180) -> tuple[float, dict]:
+        """Send a command that must succeed (waiting out ``rate_limited`` as live.js does); (sent, ack).
+
+        An overloaded server answers late, not never: wait for the ack rather than send again (most
+        moderator commands are not idempotent as a pair: opening an open step is refused).
+        """
         deadline = time.monotonic() + patience
         sent = time.monotonic()
+        resent = False
         while True:
-            ack = await self.client.call(event, payload or {}, timeout=ACK_TIMEOUT)
+            try:
+                ack = await self.client.call(event, payload or {}, timeout=60)
+            except socketio.exceptions.BadNamespaceError:  # disconnected: not sent, reconnecting
+                if time.monotonic() > deadline:
+                    raise
+                self.disconnected += 1
+                await asyncio.sleep(0.5)
+                continue
+            except socketio.exceptions.TimeoutError:
+                # The connection dropped and came back meanwhile (the ack went to the old one), or the
+                # server is far behind: send again, and take a refusal of the repeat as done.
+                if time.monotonic() > deadline:
+                    raise
+                self.resent += 1
+                resent = True
+                continue
             if isinstance(ack, dict) and ack.get("error") == "rate_limited" and time.monotonic() < deadline:
                 self.rate_limited += 1
                 await asyncio.sleep(ack.get("retry_after", 1))
                 continue
-            if not (isinstance(ack, dict) and ack.get("ok")):
+            if not (isinstance(ack, dict) and (ack.get("ok") or resent)):
                 raise RuntimeError(f"{self.name}: {event} {payload} answered {ack}")
             return sent, ack
 
@@ -685,8 +715,14 @@ class Run:
 
         log(f"{args.phones} phones join over {args.ramp:.0f} s")
         self.mark("join")
+        start = time.monotonic() + 0.5
         joined = await self.generators.call(
-            {"op": "join", "start": time.monotonic() + 0.5, "checkin": steps["checkin"]}
+            {
+                "op": "join",
+                "start": start,
+                "deadline": start + args.ramp + args.join_patience,
+                "checkin": steps["checkin"],
+            }
         )
         await self.generators.call({"op": "drain", "timeout": 30})
         self.mark("joined")
@@ -756,7 +792,12 @@ class Run:
             await self.moderator.act("open check-in", "open_activity", {"activity_id": steps["checkin"]})
         await self.generators.start(setup, self.servers.urls, args.phones, args.ramp, len(self.servers.urls) - 1)
         log(f"{args.phones} phones join over {args.ramp:.0f} s")
-        joined = await self.generators.call({"op": "join", "start": time.monotonic() + 0.5, "checkin": None})
+        self.mark("join")
+        start = time.monotonic() + 0.5
+        joined = await self.generators.call(
+            {"op": "join", "start": start, "deadline": start + args.ramp + args.join_patience, "checkin": None}
+        )
+        self.mark("joined")
         if is_app:
             await self.moderator.act("open cards", "open_activity", {"activity_id": steps["cards"]})
             await asyncio.sleep(2)
@@ -865,6 +906,8 @@ class Run:
             presence = [p for _t, p in self.projector.of("presence_changed")]
             result["presence_phones_max"] = max((p.get("phones", 0) for p in presence), default=None)
             result["console_rate_limited"] = self.console.rate_limited
+            result["console_disconnected"] = self.console.disconnected
+            result["console_resent"] = self.console.resent
             result["approved"] = len(self.moderator.approvals)
         else:
             result.update(projector_p95_ms=None, broadcast_p95_ms=None)
@@ -883,6 +926,8 @@ class Run:
             generator_lag_p99_ms=ms(percentile(merged["lags"], 0.99)),
             server_tracebacks=self.servers.tracebacks(),
         )
+        if result["server_tracebacks"] and hasattr(self.servers, "traceback_sample"):
+            result["server_traceback_sample"] = self.servers.traceback_sample()
         marks = self.server_cpu.marks
         self.phase("join", "join", "joined", sum(1 for c in acked if c[2] == "checkin") or None)
         if "idle" in marks:
@@ -1004,7 +1049,8 @@ def parse_args(argv=None):
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument("--url", action="append", help="target running server(s) instead (repeat per process)")
     parser.add_argument("--database-url", help="with --url: that server's DATABASE_URL (setup and checks)")
-    parser.add_argument("--ramp", type=float, help="seconds over which phones join (default phones/50)")
+    parser.add_argument("--ramp", type=float, help="seconds over which phones join (default phones/25)")
+    parser.add_argument("--join-patience", type=float, default=60, help="seconds a phone keeps trying after the ramp")
     parser.add_argument("--idle", type=float, default=5, help="quiet seconds after the join")
     parser.add_argument("--approve-rate", type=float, default=5, help="cards the moderator approves per second")
     parser.add_argument("--vote-window", type=float, default=10, help="seconds over which every phone votes")
@@ -1018,7 +1064,7 @@ def parse_args(argv=None):
     parser.add_argument("--profile", metavar="DIR", help="record each server process with py-spy into DIR")
     args = parser.parse_args(argv)
     if args.ramp is None:
-        args.ramp = max(2.0, args.phones / 50)
+        args.ramp = max(2.0, args.phones / 25)
     if args.generators is None:
         args.generators = 2 if args.phones >= 1000 else 1
     if args.url and not args.database_url:

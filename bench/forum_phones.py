@@ -102,11 +102,16 @@ class Phone:
 
     async def join(self) -> None:
         worker = self.worker
-        self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-        async with self.http.get(f"{self.url}/{worker.code}", timeout=aiohttp.ClientTimeout(total=30)) as response:
-            if response.status != 200:
-                raise RuntimeError(f"GET /{worker.code}: {response.status}")
-            await response.read()
+        if self.http is None:
+            self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        if not any(cookie.key == f"fac_{worker.code}" for cookie in self.http.cookie_jar):
+            async with self.http.get(f"{self.url}/{worker.code}", timeout=aiohttp.ClientTimeout(total=30)) as response:
+                if response.status != 200:
+                    raise RuntimeError(f"GET /{worker.code}: {response.status}")
+                await response.read()
+        if self.client is not None:  # a connect that failed before: start afresh, as a reload would
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.client.disconnect(), 5)
         self.client = client = socketio.AsyncClient(
             reconnection=True,
             reconnection_delay=0.5,
@@ -313,12 +318,18 @@ class Worker:
         async def one(phone: Phone, at: float) -> None:
             await asyncio.sleep(max(0.0, at - time.monotonic()))
             began = time.monotonic()
-            try:
-                await phone.join()
-            except Exception as error:
-                self.counts[f"join_failed:{type(error).__name__}"] += 1
-                log.debug("phone %d failed to join: %r", phone.number, error)
-                return
+            # Like a person whose phone does not get through: try again (a reload) until the
+            # coordinator's deadline.
+            while True:
+                try:
+                    await phone.join()
+                    break
+                except Exception as error:
+                    self.counts[f"join_failed:{type(error).__name__}"] += 1
+                    log.debug("phone %d failed to join: %r", phone.number, error)
+                    if time.monotonic() > message["deadline"]:
+                        return
+                    await asyncio.sleep(phone.rng.uniform(1, 3))
             self.join_latencies.append(time.monotonic() - began)
             if message.get("checkin"):
                 phone.check_in(message["checkin"], self.setup["organisations"], self.setup["roles"])

@@ -38,7 +38,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 EMAIL, PASSWORD = "moderation@example.org", "pass-word-123"
 CARD_STEP = "Erhalten – Zurücklassen – Neu gestalten"
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-READY = "document.querySelector('#card-text') && document.getElementById('connection').dataset.state === 'online'"
+READY = "() => document.querySelector('#card-text') && document.getElementById('connection').dataset.state === 'online'"
 
 
 def prepare(server) -> str:
@@ -66,7 +66,8 @@ def measure(browser, url: str, throttle: bool) -> dict:
     cdp.on(
         "Network.responseReceived",
         lambda e: requests.setdefault(e["requestId"], {}).update(
-            url=e["response"]["url"], encoding=e["response"]["headers"].get("content-encoding", "")
+            url=e["response"]["url"],
+            encoding={k.lower(): v for k, v in e["response"]["headers"].items()}.get("content-encoding", ""),
         ),
     )
     cdp.on(
@@ -108,7 +109,7 @@ def main() -> None:
     parser.add_argument("--files", action="store_true", help="List every file of the last run.")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp), async_mode="eventlet")
+        server = start_server(Path(tmp), async_mode="eventlet", timeout=90)
         try:
             code = prepare(server)
             url = f"{server.url}/{code}"

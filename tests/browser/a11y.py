@@ -31,6 +31,8 @@ class Audit:
 
     findings: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    #: Moderate and minor findings: reported, not failing.
+    minor: list[str] = field(default_factory=list)
 
     def check(self, page: Page, state: str) -> None:
         if not page.evaluate("typeof window.axe === 'object'"):
@@ -51,6 +53,7 @@ class Audit:
         self.checked.append(state)
         for violation in violations:
             if violation["impact"] not in BLOCKING:
+                self.minor.append(f"[{state}] {violation['impact']}: {violation['id']} ({violation['count']})")
                 continue
             nodes = "\n".join(f"      {node}" for node in violation["nodes"])
             self.findings.append(
@@ -60,4 +63,9 @@ class Audit:
 
     def report(self) -> str:
         head = f"axe-core: {len(self.findings)} serious/critical violation(s) on {len(self.checked)} screens/states"
-        return "\n".join([head, *self.findings])
+        return "\n".join([head, *self.findings, f"moderate/minor: {len(self.minor)}", *self.minor])
+
+    def save(self, path) -> None:
+        """Write the whole report (every state checked, every finding) as a test artefact."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.report() + "\nchecked:\n" + "\n".join(f"  {state}" for state in self.checked) + "\n")

@@ -142,9 +142,7 @@ def test_ignores_ordinary_cards(text: str) -> None:
 
 
 def test_hints_are_ordered_by_position() -> None:
-    text = (
-        "Lena (geb. 12.03.2015), Lange Str. 12, 18055 Rostock, Tel. 0381 123456, a@b.de"
-    )
+    text = "Lena (geb. 12.03.2015), Lange Str. 12, 18055 Rostock, Tel. 0381 123456, a@b.de"
     assert hints(text) == [
         ("birthdate", "geb. 12.03.2015"),
         ("address", "Lange Str. 12"),
