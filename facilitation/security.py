@@ -14,7 +14,7 @@ import re
 from urllib.parse import urlsplit
 
 import nh3
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_login import LoginManager
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,9 +30,10 @@ LOGIN_LIMIT_PER_ACCOUNT = "5 per minute; 20 per hour"
 LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 100 per hour"
 
 #: Join codes that did not match (``/join``, ``/<code>``, ``/<code>/qr.svg``) and projector links
-#: with a wrong key, per client address. Codes that match never count, so the 300 phones of a venue
-#: behind one NAT address join freely; the limit only ever meets their typos. A phone that already
-#: holds a participant cookie of the workshop is never refused.
+#: (``/<code>/screen``, ``/<code>/chart/<id>.svg``) with a wrong key, per client address. Codes that
+#: match never count, so the 300 phones of a venue behind one NAT address join freely; the limit
+#: only ever meets their typos. A phone that already holds a participant cookie of the workshop is
+#: never refused.
 JOIN_MISS_LIMIT = "30 per minute; 300 per hour"
 
 #: Hosts as they may appear in ``connect-src``; anything else leaves only ``'self'``.
@@ -101,8 +102,16 @@ def _failed_login(response: Response) -> bool:
     return response.status_code != 302
 
 
+def found_by_code() -> None:
+    """Tell the join limit that this request named a right code (and key): a 404 it answers later
+    (e.g. a chart that is not revealed yet) is no miss."""
+    g.join_code_matched = True
+
+
 def _is_miss(response: Response) -> bool:
     """A join attempt that found no workshop: a 404, or the redirect back to the start page."""
+    if g.get("join_code_matched"):
+        return False
     if response.status_code == 404:
         return True
     return response.status_code in (301, 302, 303) and urlsplit(response.location or "").path == "/"

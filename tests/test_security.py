@@ -170,6 +170,20 @@ def test_qr_and_projector_misses_share_the_budget(client, workshop):
     assert client.get("/join?code=ABCDEF").status_code == 429
 
 
+def test_projector_chart_misses_share_the_budget(client, workshop):
+    """``/<code>/chart/<id>.svg`` counts a wrong code or key like ``/<code>`` and ``/<code>/qr.svg``."""
+    for number in range(10):
+        assert client.get(f"/ZZZZ{number}Z/chart/1.svg?key={workshop.screen_key}").status_code == 404
+        assert client.get(f"/{workshop.join_code}/chart/1.svg?key=guess{number}").status_code == 404
+        assert client.get(f"/{workshop.join_code}/qr.svg").status_code == 200
+    for _ in range(40):  # the right key: a chart that does not exist (yet) is no miss
+        assert client.get(f"/{workshop.join_code}/chart/999999.svg?key={workshop.screen_key}").status_code == 404
+    for number in range(10):
+        assert client.get(f"/ZZZZ{number}Y").status_code == 302
+    assert client.get(f"/{workshop.join_code}/chart/999999.svg?key={workshop.screen_key}").status_code == 429
+    assert client.get(f"/{workshop.join_code}/qr.svg").status_code == 429
+
+
 def test_three_hundred_phones_behind_one_address_join(app, workshop):
     """A venue's NAT: every phone comes from one address; right codes never count."""
     for number in range(300):

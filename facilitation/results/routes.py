@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from facilitation.activities.models import Activity
 from facilitation.extensions import db
 from facilitation.results import services
+from facilitation.security import found_by_code, join_limit
 from facilitation.voting import services as voting
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.access import workshop_role
@@ -57,14 +58,19 @@ def vote_chart(workshop, activity_id: int):
 
 
 @bp.route("/<code>/chart/<int:activity_id>.svg")
+@join_limit()
 def screen_chart(code: str, activity_id: int):
-    """The chart for the projector (its key in ``?key=``): only once the results are visible."""
+    """The chart for the projector (its key in ``?key=``): only once the results are visible.
+
+    A wrong code or key counts against the client's join-code miss budget (``security.JOIN_MISS_LIMIT``).
+    """
     workshop = workshop_services.find_by_join_code(code)
     if workshop is None:
         abort(404)
     key = request.args.get("key", "")
     if not hmac.compare_digest(key.encode(), workshop.screen_key.encode()):
         abort(404)
+    found_by_code()
     activity = _vote_of(workshop, activity_id)
     try:
         return _svg(services.chart(activity, for_screen=True))
