@@ -1,18 +1,31 @@
 """Token buckets for socket commands: how many commands a participant (or a console) may send.
 
-A bucket holds ``burst`` tokens and refills at ``per_minute``; every command takes one. Buckets live
-in the memory of the server process, keyed by who sends (a participant, an account, or the
-connection of a projector), never by address. With several processes each counts its own
-connections; a phone stays on one process while it is connected.
+A bucket holds ``burst`` tokens and refills at ``per_minute``; every command takes one. Buckets are
+keyed by who sends (a participant, an account, or the connection of a projector), never by address.
+
+With one process they live in its memory (:class:`Buckets`). With several processes behind nginx
+(``SOCKETIO_MESSAGE_QUEUE`` is a Redis URL) they live in that Redis (:class:`RedisBuckets`), one hash
+per bucket under ``<channel>:budget:``, taken atomically by a small Lua script: a participant whose
+tabs sit on two processes, or who reconnects to another one, has one budget, not one per process. If
+Redis does not answer, each process counts in its own memory until it does.
+
+The clock is injectable (:func:`use_clock`): tests freeze it, so no bucket refills while they send.
 """
 
+import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import current_app
+import redis
+from flask import Flask, current_app
 from flask_babel import gettext as _
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -76,9 +89,117 @@ class Buckets:
             self._buckets.clear()
 
 
-def buckets() -> Buckets:
-    """The buckets of the current app (each test app starts with full ones)."""
-    return current_app.extensions.setdefault("realtime.buckets", Buckets())
+#: One bucket, atomically: refill since the last take (never past ``burst``; a clock of another process
+#: that lags behind refills nothing), take a token if there is one, return the seconds to wait (0 if
+#: taken). ``KEYS[1]`` the bucket; ``ARGV``: burst, refill per second, now, seconds to keep the key.
+_TAKE = """
+local burst = tonumber(ARGV[1])
+local refill = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local last = tonumber(state[2])
+if tokens == nil or last == nil then
+  tokens = burst
+  last = now
+end
+if now > last then
+  tokens = math.min(burst, tokens + (now - last) * refill)
+  last = now
+end
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+elseif refill > 0 then
+  wait = (1 - tokens) / refill
+else
+  wait = -1
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', last))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return string.format('%.17g', wait)
+"""
+
+
+class RedisBuckets:
+    """The same buckets in Redis, shared by every process of an installation.
+
+    ``fallback`` counts while Redis is unreachable; after a failure Redis is asked again only after
+    ``RETRY`` seconds, so an outage does not make every command wait for a timeout.
+    """
+
+    RETRY = 5.0
+
+    def __init__(self, client: redis.Redis, prefix: str, clock: Clock = time.time, fallback: Buckets | None = None):
+        self._redis = client
+        self._prefix = prefix
+        self._clock = clock
+        self._script = client.register_script(_TAKE)
+        self._fallback = fallback or Buckets()
+        self._down_until = 0.0
+
+    def take(self, scope: str, key: str, rate: Rate) -> float:
+        """Take a token; return 0 when allowed, else the seconds until the next token."""
+        if time.monotonic() < self._down_until:
+            return self._fallback.take(scope, key, rate)
+        refill = rate.per_minute / 60
+        keep = math.ceil(rate.burst / refill) + 60 if refill else 3600
+        try:
+            wait = float(
+                self._script(keys=[f"{self._prefix}{scope}:{key}"], args=[rate.burst, repr(refill), repr(self._clock()), keep])
+            )
+        except redis.RedisError as error:
+            logger.warning("Command budgets counted per process, Redis does not answer: %s", error)
+            self._down_until = time.monotonic() + self.RETRY
+            return self._fallback.take(scope, key, rate)
+        return float("inf") if wait < 0 else wait
+
+    def clear(self) -> None:
+        self._fallback.clear()
+        keys = list(self._redis.scan_iter(match=f"{self._prefix}*", count=1000))
+        if keys:
+            self._redis.delete(*keys)
+
+
+def _redis_url(app: Flask) -> str | None:
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    return url if url and str(url).startswith(("redis://", "rediss://", "unix://")) else None
+
+
+def _new_buckets(app: Flask, clock: Clock | None = None) -> Buckets | RedisBuckets:
+    url = _redis_url(app)
+    if url is None:
+        return Buckets(clock or time.monotonic)
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    prefix = f"{app.config.get('SOCKETIO_CHANNEL', 'flask-socketio')}:budget:"
+    # Wall-clock time: the processes of one installation share it (monotonic clocks differ per process).
+    return RedisBuckets(client, prefix, clock or time.time, fallback=Buckets(clock or time.monotonic))
+
+
+_buckets_lock = threading.Lock()
+
+
+def buckets() -> Buckets | RedisBuckets:
+    """The buckets of the current app (each test app starts with full ones): in Redis with a message
+    queue, else in memory."""
+    app = current_app._get_current_object()
+    found = app.extensions.get("realtime.buckets")
+    if found is None:
+        with _buckets_lock:
+            found = app.extensions.get("realtime.buckets")
+            if found is None:
+                found = app.extensions["realtime.buckets"] = _new_buckets(app)
+    return found
+
+
+def use_clock(app: Flask, clock: Clock) -> None:
+    """Count ``app``'s budgets with ``clock`` (seconds) from now on, starting full.
+
+    Tests freeze it (``lambda: 1000.0``): then no bucket refills while a test sends, however slowly
+    the machine runs.
+    """
+    with _buckets_lock:
+        app.extensions["realtime.buckets"] = _new_buckets(app, clock)
 
 
 def sender(viewer, sid: str) -> str:

@@ -177,7 +177,13 @@ def test_nobody_learns_who_wrote_what(app, live_workshop, step, phone, projector
     assert participant_ids  # the ids exist, they just never leave the server
 
 
-def test_rate_limited_commands_get_an_error_ack_and_change_nothing(app, live_workshop, step, phone):
+@pytest.fixture
+def frozen_budgets(app):
+    """Budgets on a stopped clock: nothing refills while a test sends, however loaded the machine."""
+    ratelimit.use_clock(app, lambda: 1000.0)
+
+
+def test_rate_limited_commands_get_an_error_ack_and_change_nothing(app, live_workshop, step, phone, frozen_budgets):
     client = phone(live_workshop)
     burst = ratelimit.ANSWER_RATE.burst
     for number in range(burst):
@@ -193,7 +199,7 @@ def test_rate_limited_commands_get_an_error_ack_and_change_nothing(app, live_wor
     assert client.command("request_snapshot")["ok"] is True
 
 
-def test_the_budget_is_per_participant_not_per_connection(app, live_workshop, step, phone):
+def test_the_budget_is_per_participant_not_per_connection(app, live_workshop, step, phone, frozen_budgets):
     first = phone(live_workshop)
     second_tab = phone(live_workshop, http=first.http)
     for number in range(ratelimit.ANSWER_RATE.burst):
