@@ -28,7 +28,8 @@ from facilitation.participation.models import Card, CardStatus, Participant
 from facilitation.participation.services import clean_text
 from facilitation.realtime import broadcast, payloads, rooms
 from facilitation.recommendations.models import ConsentVote, Recommendation, RecommendationLink, RecommendationStatus
-from facilitation.voting.models import BallotEntry, Option
+from facilitation.voting import services as voting
+from facilitation.voting.models import Option
 from facilitation.workshops import services as workshop_services
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,14 @@ MAX_RECOMMENDATIONS = 100
 DISSENT_MAX = 500
 #: Fingers up to which a vote counts as dissent (and its reason is recorded).
 DISSENT_UP_TO = 2
-#: Voting methods whose entry values add up to a figure worth quoting (dots, points, votes).
-SUMMED_METHODS = {"dots": "points", "points": "points", "single": "votes", "multiple": "votes"}
+#: Voting methods with a figure worth quoting: (its unit, its key in the vote's results).
+FIGURES = {
+    "dots": ("points", "total"),
+    "points": ("points", "total"),
+    "ranking": ("points", "score"),
+    "single": ("votes", "voters"),
+    "multiple": ("votes", "voters"),
+}
 
 
 class RecommendationError(DomainError):
@@ -182,28 +189,22 @@ def cluster_counts(board: Activity) -> dict[int, int]:
 
 
 def vote_figures(vote: Activity) -> dict[int, dict]:
-    """Per option of a voting step: its summed points or votes and its rank, for the methods where a sum
-    means something (dots, points, single and multiple choice)."""
-    unit = SUMMED_METHODS.get(vote.config.get("method", "dots"))
-    if unit is None:
+    """Per visible option of a voting step: the figure worth quoting and its rank, as the vote's own
+    results say (``voting.services.results``, from its running tallies: one source of truth for the
+    results page, the screens, the exports and the Begründung).
+
+    Dots and points give their points, single and multiple choice their votes, a ranking its Borda
+    points; the other methods (scale, fist-of-five, matrix) have no sum worth quoting.
+    """
+    unit_and_key = FIGURES.get(voting.method_of(vote).name)
+    if unit_and_key is None:
         return {}
-    totals = dict(
-        db.session.execute(
-            select(Option.id, func.coalesce(func.sum(BallotEntry.value), 0))
-            .outerjoin(BallotEntry, BallotEntry.option_id == Option.id)
-            .where(Option.activity_id == vote.id)
-            .group_by(Option.id)
-        ).all()
-    )
-    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    unit, key = unit_and_key
+    # The stored options, not ``ensure_options``: that may commit, and drafting runs inside a change.
+    ranked = voting.results(vote, voting.all_options(vote))["options"]
     return {
-        option_id: {
-            "total": int(total),
-            "rank": 1 + sum(1 for _id, other in ranked if other > total),
-            "of": len(ranked),
-            "unit": unit,
-        }
-        for option_id, total in totals.items()
+        row["id"]: {"total": int(row.get(key) or 0), "rank": row["rank"], "of": len(ranked), "unit": unit}
+        for row in ranked
     }
 
 

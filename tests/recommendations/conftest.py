@@ -7,9 +7,9 @@ import pytest
 
 from facilitation.activities import services as activity_services
 from facilitation.clustering import services as clustering_services
-from facilitation.extensions import db
 from facilitation.participation import services as participation_services
-from facilitation.voting.models import Ballot, BallotEntry, Option, OptionSource
+from facilitation.voting import services as voting_services
+from facilitation.voting.methods import Entry
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Role, WorkshopState
 
@@ -27,7 +27,7 @@ def workshop(owner, create_workshop):
         workshop,
         kind="vote",
         title="Zukunftsthemen",
-        config={"method": "dots", "items_from": "clusters", "source": 1},
+        config={"method": "dots", "dots": 4, "max_per_option": 3, "items_from": "clusters", "source": 1},
     )
     add(owner, workshop, kind="recommendations", title="Empfehlungen", config={"sources": [1, 2]})
     workshop_services.change_state(owner, workshop, WorkshopState.live)
@@ -56,25 +56,21 @@ def clusters(workshop, owner):
 
 
 @pytest.fixture
-def voted(workshop, clusters):
-    """The dot vote's options are the clusters; Personal got 7 dots, Digitalisierung 3."""
+def voted(workshop, clusters, owner):
+    """The dot vote's options are the clusters; Personal got 7 dots, Digitalisierung 3 (cast through the
+    voting services, so the running tallies hold them)."""
     vote = workshop.activities[2]
-    options = []
-    for position, cluster in enumerate(clusters):
-        option = Option(activity_id=vote.id, position=position, label=cluster.label, source=OptionSource.cluster)
-        option.cluster_id = cluster.id
-        db.session.add(option)
-        options.append(option)
-    db.session.flush()
+    activity_services.open_activity(owner, vote)
+    options = voting_services.ensure_options(vote)
     for number, (first, second) in enumerate([(3, 1), (2, 1), (2, 1)]):
         participant = participation_services.join_workshop(workshop, f"token-vote-{number:04d}")
-        ballot = Ballot(activity_id=vote.id, participant_id=participant.id, client_id=f"ballot-{number:04d}")
-        ballot.entries = [
-            BallotEntry(option_id=options[0].id, value=first),
-            BallotEntry(option_id=options[1].id, value=second),
-        ]
-        db.session.add(ballot)
-    db.session.commit()
+        voting_services.cast_votes(
+            participant,
+            vote,
+            client_id=f"ballot-{number:04d}",
+            entries=[Entry(options[0].id, first), Entry(options[1].id, second)],
+        )
+    activity_services.close_activity(owner, vote)
     return options
 
 

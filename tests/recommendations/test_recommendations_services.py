@@ -6,8 +6,11 @@ from sqlalchemy import func, select
 from facilitation.activities import services as activity_services
 from facilitation.clustering import services as clustering_services
 from facilitation.extensions import db
+from facilitation.participation import services as participation_services
 from facilitation.recommendations import services
 from facilitation.recommendations.models import ConsentVote, RecommendationStatus
+from facilitation.voting import services as voting_services
+from facilitation.voting.methods import Entry
 
 
 @pytest.fixture
@@ -51,6 +54,47 @@ def test_a_draft_from_a_voted_topic(step, clusters, voted, owner):
     assert recommendation.rationale == (
         "– Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 3 Punkte, Platz 2 von 2"
     )
+
+
+def test_vote_figures_are_the_votes_own_results(step, workshop, voted):
+    vote = workshop.activities[2]
+    ranked = voting_services.results(vote)["options"]
+    figures = services.vote_figures(vote)
+
+    assert {option_id: (f["total"], f["rank"], f["of"]) for option_id, f in figures.items()} == {
+        row["id"]: (row["total"], row["rank"], len(ranked)) for row in ranked
+    }
+
+
+def test_the_rationale_follows_the_tallies_after_more_votes(step, workshop, clusters, voted, owner):
+    vote = workshop.activities[2]
+    activity_services.open_activity(owner, vote)
+    for number in range(2):
+        participant = participation_services.join_workshop(workshop, f"token-late-{number:04d}")
+        voting_services.cast_votes(participant, vote, client_id=f"late-{number:04d}", entries=[Entry(voted[1].id, 3)])
+    recommendation = services.create_recommendation(owner, step, option_ids=[voted[1].id])
+
+    assert recommendation.rationale == (
+        "– Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 9 Punkte, Platz 1 von 2"
+    )
+
+
+def test_a_ranking_is_quoted_with_its_borda_points(step, workshop, owner):
+    ranking = activity_services.add_activity(
+        owner, workshop, kind="vote", title="Rangfolge", config={"method": "ranking", "top_k": 2, "options": ["A", "B"]}
+    )
+    activity_services.update_activity(
+        owner, step, title=step.title, config={**step.config, "sources": [1, 2, ranking.position]}
+    )
+    activity_services.open_activity(owner, ranking)
+    first, second = voting_services.ensure_options(ranking)
+    for number, order in enumerate([(first, second), (first, second), (second, first)]):
+        participant = participation_services.join_workshop(workshop, f"token-rank-{number:04d}")
+        entries = [Entry(option.id, place) for place, option in enumerate(order, start=1)]
+        voting_services.cast_votes(participant, ranking, client_id=f"rank-{number:04d}", entries=entries)
+    recommendation = services.create_recommendation(owner, step, option_ids=[first.id])
+
+    assert recommendation.rationale == "– Abstimmung „Rangfolge“, Thema „A“: 5 Punkte, Platz 1 von 2"
 
 
 def test_one_mention_is_singular(step, clusters, owner):
