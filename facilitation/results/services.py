@@ -1,4 +1,4 @@
-"""Results of voting steps for people: breakdowns by organisation and role, reach, and charts.
+"""Results of voting steps and consent checks for people: breakdowns by organisation and role, reach, charts.
 
 Every breakdown goes through ``results.suppression`` (small groups hidden, also from totals), on
 every screen and in every export; there is no other way to a per-group figure.
@@ -16,6 +16,8 @@ from facilitation.activities.models import Activity
 from facilitation.extensions import db
 from facilitation.modeling import DomainError
 from facilitation.participation.models import Participant
+from facilitation.recommendations.models import ConsentVote, Recommendation
+from facilitation.recommendations.services import DISSENT_UP_TO
 from facilitation.results import charts, suppression
 from facilitation.voting import methods
 from facilitation.voting import services as voting
@@ -87,6 +89,21 @@ def _row(method, row: suppression.Row, label: str, k: int) -> dict:
     }
 
 
+def _group_order(workshop: Workshop, by: str, sizes: dict) -> list[str]:
+    """The groups as the check-in lists them, then the others alphabetically, "no answer" last."""
+    organisations, roles = checkin_lists(workshop)
+    listed = organisations if by == "organisation" else roles
+    order = [g for g in listed if g in sizes] + sorted(g for g in sizes if g not in listed and g != NO_ANSWER)
+    return order + ([NO_ANSWER] if NO_ANSWER in sizes else [])
+
+
+def _note(k: int) -> str:
+    return _(
+        "Gruppen mit weniger als %(k)d Personen werden nicht einzeln gezeigt, sondern mit anderen zusammengefasst.",
+        k=k,
+    )
+
+
 def reach_text(reached: int, of: int, family: str | None = None) -> str:
     """ "in 7 von 8 Jugendämtern", or "in 9 von 13 Organisationen"."""
     if family is None:
@@ -131,11 +148,8 @@ def breakdown(activity: Activity, by: str) -> dict:
         figures["sum_y"] += methods.to_steps(y) if y is not None else 0
         chose.setdefault(option_id, set()).add(group)
     sizes = {group: len(ids) for group, ids in members.items()}
-    organisations, roles = checkin_lists(workshop)
-    listed = organisations if by == "organisation" else roles
-    order = [g for g in listed if g in sizes] + sorted(g for g in sizes if g not in listed and g != NO_ANSWER)
-    order += [NO_ANSWER] if NO_ANSWER in sizes else []
-    table = suppression.suppressed_table(sizes, cells, k, order)
+    organisations, _roles = checkin_lists(workshop)
+    table = suppression.suppressed_table(sizes, cells, k, _group_order(workshop, by, sizes))
     ranked = voting.results(activity)["options"]
     result = {
         "activity_id": activity.id,
@@ -147,10 +161,7 @@ def breakdown(activity: Activity, by: str) -> dict:
         "rows": [_row(method, row, _group_label(row.group), k) for row in table.rows],
         "rest": _row(method, table.rest, _("Übrige Gruppen zusammen"), k) if table.rest else None,
         "total": _row(method, table.total, _("Alle"), k),
-        "note": _(
-            "Gruppen mit weniger als %(k)d Personen werden nicht einzeln gezeigt, sondern mit anderen zusammengefasst.",
-            k=k,
-        ),
+        "note": _note(k),
         "reach": None,
     }
     if by == "organisation" and method.has_choices and organisations:
@@ -182,6 +193,66 @@ def _reach(organisations: list[str], sizes: dict, chose: dict, k: int, ranked: l
             "text": " · ".join(texts),
         }
     return reach
+
+
+# -- consent checks ------------------------------------------------------------------------------------------
+
+#: The columns of a consent breakdown: one per number of fingers, and all answers (their sum of fingers).
+CONSENT_COLUMNS = (*(f"fingers_{n}" for n in range(6)), "all")
+
+
+def consent_breakdown(recommendation: Recommendation, by: str) -> dict:
+    """A consent check's answers per organisation or role: answers, fingers 0–5, average and dissent,
+    small groups suppressed like every breakdown (``results.suppression``); reasons are never split up."""
+    if by not in GROUPINGS:
+        raise ResultsError(_l("Unbekannte Aufschlüsselung."), code="invalid")
+    workshop = recommendation.activity.workshop
+    k = workshop.min_group_size
+    rows = db.session.execute(
+        select(GROUPINGS[by], ConsentVote.fingers)
+        .join(Participant, Participant.id == ConsentVote.participant_id)
+        .where(ConsentVote.recommendation_id == recommendation.id)
+    ).all()
+    sizes: dict[str, int] = {}
+    cells: dict[str, dict[str, dict]] = {}
+    for group, fingers in rows:  # one answer per person and recommendation (a unique constraint)
+        group = group or NO_ANSWER
+        sizes[group] = sizes.get(group, 0) + 1
+        columns = cells.setdefault(group, {c: dict.fromkeys(suppression.ADDITIVE, 0) for c in CONSENT_COLUMNS})
+        columns[f"fingers_{fingers}"]["voters"] += 1
+        columns["all"]["voters"] += 1
+        columns["all"]["total"] += fingers
+    table = suppression.suppressed_table(sizes, cells, k, _group_order(workshop, by, sizes))
+    return {
+        "recommendation_id": recommendation.id,
+        "by": by,
+        "k": k,
+        "answers": table.total.size,
+        "rows": [_consent_row(row, _group_label(row.group), k) for row in table.rows],
+        "rest": _consent_row(table.rest, _("Übrige Gruppen zusammen"), k) if table.rest else None,
+        "total": _consent_row(table.total, _("Alle"), k),
+        "note": _note(k),
+    }
+
+
+def _consent_row(row: suppression.Row, label: str, k: int) -> dict:
+    cells = None
+    if row.cells:
+        distribution = [row.cells[f"fingers_{n}"]["voters"] for n in range(6)]
+        answers = row.cells["all"]["voters"]
+        cells = {
+            "answers": answers,
+            "distribution": distribution,
+            "average": round(row.cells["all"]["total"] / answers, 1) if answers else None,
+            "dissent": sum(distribution[: DISSENT_UP_TO + 1]),
+        }
+    return {
+        "label": label,
+        "status": row.status,
+        "size": row.size,
+        "size_text": str(row.size) if row.size is not None else (f"< {k}" if row.status == "small" else "–"),
+        "cells": cells,
+    }
 
 
 # -- charts -----------------------------------------------------------------------------------------------
