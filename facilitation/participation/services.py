@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from facilitation.accounts.models import Account
@@ -188,13 +188,20 @@ def _find_card(participant: Participant, client_id: str) -> Card | None:
 def submit_card(
     participant: Participant, activity: Activity, *, client_id: str, text: str, column: str = ""
 ) -> tuple[Card, bool]:
-    """Store a card once per ``client_id``; return it and whether it is new (a resend is not)."""
+    """Store a card once per ``client_id``; return it and whether it is new (a resend is not).
+
+    The participant's cards are counted and the new one inserted in one transaction that holds the
+    participant (:func:`_hold`): two cards sent at once (two tabs, two server processes) are stored
+    one after the other, so they cannot both pass the last free place of a limit.
+    """
+    _hold(participant)
     try:
         card = _new_card(participant, activity, client_id, text, column)
     except ParticipationError:
         # A resend of a stored card is answered with it, even if the step closed or the limit is
         # reached meanwhile (checked only now: a new card is far more frequent than a resend).
         existing = _find_card(participant, client_id)
+        db.session.rollback()  # lets the participant's next command go
         if existing:
             return existing, False
         raise
@@ -207,6 +214,27 @@ def submit_card(
     commit_keeping_state()
     _publish_card(card)
     return card, True
+
+
+def _hold(participant: Participant) -> None:
+    """Lock the participant's row until the transaction ends, so their limits are counted by one
+    command at a time.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` (a ballot's foreign key check, ``KEY SHARE``, does not
+    wait for it). SQLite has no row locks: an update that changes nothing takes the database's write
+    lock, which a card's insert would take a moment later anyway; the next writer waits for the commit
+    (``busy_timeout``).
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(Participant.__table__)
+            .where(Participant.id == participant.id)
+            .values(joined_at=Participant.joined_at)
+        )
+    else:
+        db.session.execute(
+            select(Participant.id).where(Participant.id == participant.id).with_for_update(key_share=True)
+        )
 
 
 def _new_card(participant: Participant, activity: Activity, client_id: str, text: str, column: str) -> Card:
