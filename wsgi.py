@@ -5,7 +5,6 @@ here, because eventlet and gevent must patch the standard library before anythin
 """
 
 import os
-import sys
 import warnings
 
 ASYNC_MODE = os.environ.get("FACILITATION_ASYNC_MODE", "eventlet")
@@ -29,6 +28,7 @@ elif SERVING and ASYNC_MODE == "gevent":
 
 from facilitation import create_app  # noqa: E402
 from facilitation.extensions import socketio  # noqa: E402
+from facilitation.security import server_options  # noqa: E402
 
 app = create_app()
 
@@ -41,12 +41,7 @@ if SERVING:
     # eventlet's and gevent's servers refuse connections past ~1,000 unless told otherwise.
     max_connections = int(os.environ.get("FACILITATION_MAX_CONNECTIONS", "5000"))
     options = {"max_size": max_connections} if ASYNC_MODE == "eventlet" else {}
-    if ASYNC_MODE == "eventlet":  # the access log (FACILITATION_ACCESS_LOG=1) names no client address
-        import eventlet.wsgi
-
-        options["log_format"] = '[%(date_time)s] "%(request_line)s" %(status_code)s %(body_length)s %(wall_seconds).3f'
-        # Without eventlet's debug lines, which print every client's address ("accepted ('10.0.0.7', …)").
-        options["log"] = eventlet.wsgi.LoggerFileWrapper(sys.stderr, debug=False)
-    if ASYNC_MODE == "threading":
-        options["allow_unsafe_werkzeug"] = True
-    socketio.run(app, host=host, port=port, log_output=os.environ.get("FACILITATION_ACCESS_LOG") == "1", **options)
+    access_log = os.environ.get("FACILITATION_ACCESS_LOG") == "1"
+    # The access log (FACILITATION_ACCESS_LOG=1) names no client address, in every mode.
+    options.update(server_options(ASYNC_MODE, access_log))
+    socketio.run(app, host=host, port=port, log_output=access_log, **options)
