@@ -146,7 +146,9 @@ class RedisBuckets:
         keep = math.ceil(rate.burst / refill) + 60 if refill else 3600
         try:
             wait = float(
-                self._script(keys=[f"{self._prefix}{scope}:{key}"], args=[rate.burst, repr(refill), repr(self._clock()), keep])
+                self._script(
+                    keys=[f"{self._prefix}{scope}:{key}"], args=[rate.burst, repr(refill), repr(self._clock()), keep]
+                )
             )
         except redis.RedisError as error:
             logger.warning("Command budgets counted per process, Redis does not answer: %s", error)
