@@ -55,19 +55,26 @@ def download(workshop, fmt: str):
         abort(404)
     if fmt == "json" and not workshop_services.has_role(current_user, workshop, ARCHIVE_ROLE):
         abort(403)
+    workshop_id = workshop.id
     try:
-        export = services.export_workshop(workshop, fmt, actor=current_user)
+        export = services.export_in_child(workshop, fmt, actor=current_user)
     except FontMissing:
         logger.exception("PDF export without its font")
         flash(
             _("Das PDF kann auf diesem Server nicht erstellt werden: die Schriftart fehlt (siehe Protokoll)."), "danger"
         )
-        return redirect(url_for("exports.results", workshop_id=workshop.id))
+        return redirect(url_for("exports.results", workshop_id=workshop_id))
+    except services.ExportFailed:
+        logger.exception("Export of workshop %d as %s failed", workshop_id, fmt)
+        flash(_("Die Datei konnte nicht erstellt werden. Bitte später noch einmal versuchen."), "danger")
+        return redirect(url_for("exports.results", workshop_id=workshop_id))
     return Response(
-        export.data,
+        export.chunks(),
         mimetype=export.mimetype,
+        direct_passthrough=True,
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Content-Length": str(export.size),
             "Cache-Control": "no-store",
         },
     )

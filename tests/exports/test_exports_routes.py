@@ -120,6 +120,16 @@ def test_a_pdf_without_its_font_says_so(team, as_, app, tmp_path):
     assert "Schriftart fehlt" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 
+def test_an_export_that_fails_in_its_child_process_says_so_and_logs_nothing(team, as_, app):
+    app.config["EXPORT_TIMEOUT"] = 0.01  # the child is stopped long before it could finish
+    client = as_(team.accounts["owner"])
+    response = client.get(f"/workshops/{team.workshop.id}/export.pdf")
+    assert response.status_code == 302
+    assert "konnte nicht erstellt werden" in client.get(response.headers["Location"]).get_data(as_text=True)
+    exported = select(func.count(AuditEntry.id)).where(AuditEntry.action == "workshop.exported")
+    assert db.session.scalar(exported) == 0
+
+
 def test_an_uploaded_archive_becomes_a_new_workshop(forum, as_, create_account):
     data = archive.dumps(archive.export_archive(forum.workshop))
     someone = create_account(email="elsewhere@example.org")
