@@ -62,6 +62,11 @@ def load_config(instance_path: Path) -> dict:
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         #: Smallest group shown in a breakdown by organisation or role.
         "DEFAULT_MIN_GROUP_SIZE": int(env.get("FACILITATION_MIN_GROUP_SIZE", "5")),
+        #: Most participants a workshop can have (phones joining past it see a message): bounds what a
+        #: script fetching the phone page can write to the database.
+        "MAX_PARTICIPANTS": int(env.get("FACILITATION_MAX_PARTICIPANTS", "5000")),
+        #: Participants one client address may create (``security.NEW_PARTICIPANT_LIMIT`` when empty).
+        "NEW_PARTICIPANT_LIMIT": env.get("FACILITATION_NEW_PARTICIPANT_LIMIT", "").strip() or None,
         #: Days after a workshop ends before its raw cards are deleted.
         "DEFAULT_RETENTION_DAYS": int(env.get("FACILITATION_RETENTION_DAYS", "90")),
         #: Public base URL shown on the projector (join link and QR code); derived from the request when empty.

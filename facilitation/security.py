@@ -38,6 +38,13 @@ LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 100 per hour"
 #: never refused.
 JOIN_MISS_LIMIT = "30 per minute; 300 per hour"
 
+#: New participants (``GET /<code>`` from a browser without the workshop's participant cookie), per
+#: client address. A venue's 300 (or 2,000) phones behind one NAT address may all join within a
+#: minute; a script that fetches the phone page in a loop is slowed to this rate, and each workshop
+#: has a ceiling (``FACILITATION_MAX_PARTICIPANTS``), which bounds the rows it can create. Phones that
+#: joined already are never refused. A larger venue sets ``FACILITATION_NEW_PARTICIPANT_LIMIT``.
+NEW_PARTICIPANT_LIMIT = "2500 per minute; 10000 per hour"
+
 #: Hosts as they may appear in ``connect-src``; anything else leaves only ``'self'``.
 _HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
@@ -125,6 +132,26 @@ login_limit_per_account = limiter.limit(
 login_limit_per_address = limiter.limit(
     LOGIN_LIMIT_PER_ADDRESS, key_func=_address, methods=["POST"], deduct_when=_failed_login
 )
+
+
+def created_participant() -> None:
+    """Tell the new-participant limit that this request created a participant: it counts."""
+    g.created_participant = True
+
+
+def _created_participant(_response: Response) -> bool:
+    return bool(g.get("created_participant"))
+
+
+def new_participant_limit(exempt_when=None):
+    """The budget of participants a client address may create (``NEW_PARTICIPANT_LIMIT``)."""
+    return limiter.limit(
+        lambda: current_app.config.get("NEW_PARTICIPANT_LIMIT") or NEW_PARTICIPANT_LIMIT,
+        key_func=_address,
+        scope="new-participant",
+        deduct_when=_created_participant,
+        exempt_when=exempt_when,
+    )
 
 
 def join_limit(exempt_when=None):

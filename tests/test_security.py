@@ -10,6 +10,7 @@ from facilitation import security
 from facilitation.extensions import db
 from facilitation.participation import services as participation_services
 from facilitation.participation.models import Participant
+from facilitation.workshops import services as workshop_services
 
 CSP_DIRECTIVES = {
     "default-src": "'self'",
@@ -202,6 +203,49 @@ def test_a_phone_that_joined_is_never_locked_out(client, app, workshop):
         stranger.get("/join?code=QQQQQQ")
     assert stranger.get(f"/{workshop.join_code}").status_code == 429
     assert client.get(f"/{workshop.join_code}").status_code == 200, "the joined phone (same address) reloads"
+
+
+def test_an_address_creates_participants_only_at_the_new_participant_rate(make_app):
+    """A script fetching the phone page without cookies stops creating rows; joined phones go on."""
+    app = make_app(NEW_PARTICIPANT_LIMIT="5 per minute")
+    with app.app_context():
+        workshop = workshop_services.create_workshop(None, title="Forum")
+        phones = [app.test_client() for _ in range(5)]
+        for phone in phones:
+            assert phone.get(f"/{workshop.join_code}").status_code == 200
+        script = app.test_client()
+        for _ in range(3):
+            script.delete_cookie(f"fac_{workshop.join_code}")
+            assert script.get(f"/{workshop.join_code}").status_code == 429
+        assert db.session.query(Participant).count() == 5
+        for phone in phones:  # reloads of phones that joined are not new participants
+            assert phone.get(f"/{workshop.join_code}").status_code == 200
+        other = app.test_client()
+        assert other.get("/", environ_base={"REMOTE_ADDR": "198.51.100.2"}).status_code == 200
+        assert other.get(f"/{workshop.join_code}", environ_base={"REMOTE_ADDR": "198.51.100.2"}).status_code == 200
+        assert db.session.query(Participant).count() == 6
+
+
+def test_the_default_new_participant_rate_lets_a_venue_join():
+    per_minute = security.NEW_PARTICIPANT_LIMIT.split(";")[0].split()[0]
+    assert int(per_minute) >= 2000, "2,000 phones behind one NAT address join within a minute"
+
+
+def test_a_workshop_takes_at_most_its_ceiling_of_participants(make_app):
+    app = make_app(MAX_PARTICIPANTS=3)
+    with app.app_context():
+        workshop = workshop_services.create_workshop(None, title="Forum")
+        phones = [app.test_client() for _ in range(3)]
+        for phone in phones:
+            assert phone.get(f"/{workshop.join_code}").status_code == 200
+        late = app.test_client()
+        page = late.get(f"/{workshop.join_code}").get_data(as_text=True)
+        assert "Höchstzahl von 3 Teilnehmenden" in page
+        assert late.get_cookie(f"fac_{workshop.join_code}") is None
+        english = late.get(f"/{workshop.join_code}?lang=en").get_data(as_text=True)
+        assert "maximum of 3 participants" in english
+        assert db.session.query(Participant).count() == 3
+        assert all(phone.get(f"/{workshop.join_code}").status_code == 200 for phone in phones)
 
 
 def test_limits_count_per_forwarded_address_behind_a_proxy(make_app):

@@ -24,7 +24,7 @@ from flask_login import current_user
 
 from facilitation.participation import services
 from facilitation.participation.sockets import TOKEN_COOKIE
-from facilitation.security import join_limit
+from facilitation.security import created_participant, join_limit, new_participant_limit
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.access import workshop_role
 from facilitation.workshops.models import Role, Workshop
@@ -59,6 +59,8 @@ def _has_joined() -> bool:
 
 #: Misses (unknown codes, wrong projector keys) are limited per client address; see ``security``.
 join_attempt = join_limit(exempt_when=_has_joined)
+#: So are the participants an address creates; a phone that joined already is never refused.
+new_participant = new_participant_limit(exempt_when=_has_joined)
 
 
 def _workshop_or_404(code: str) -> Workshop:
@@ -81,6 +83,7 @@ def join_form():
 
 @bp.route("/<code>")
 @join_attempt
+@new_participant
 def phone(code: str):
     workshop = _workshop_named(code)
     if workshop is None and not code.replace("-", "").isalnum():
@@ -92,12 +95,15 @@ def phone(code: str):
         return redirect(url_for("participation.phone", code=workshop.join_code))
     cookie = TOKEN_COOKIE.format(code=workshop.join_code)
     token = request.cookies.get(cookie)
-    if services.find_participant(workshop, token) is None:
+    is_new = services.find_participant(workshop, token) is None
+    if is_new:
         token = services.new_token()
     try:
         services.join_workshop(workshop, token)
     except services.ParticipationError as error:
         return render_template("participation/ended.html", workshop=workshop, message=error.message)
+    if is_new:
+        created_participant()
     response = make_response(_phone_page(workshop))
     response.set_cookie(
         cookie, token, max_age=TOKEN_MAX_AGE, httponly=True, samesite="Lax", secure=request.is_secure, path="/"

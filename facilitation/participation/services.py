@@ -7,6 +7,7 @@ import unicodedata
 from collections import Counter
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,13 +52,30 @@ def find_participant(workshop: Workshop, token: str | None) -> Participant | Non
     )
 
 
+_PARTICIPANTS_OF = select(func.count(Participant.id)).where(Participant.workshop_id == bindparam("workshop_id"))
+
+
 def join_workshop(workshop: Workshop, token: str) -> Participant:
-    """Return the participant behind ``token``, creating them on the first visit."""
+    """Return the participant behind ``token``, creating them on the first visit.
+
+    A workshop takes at most ``MAX_PARTICIPANTS`` (counted before the insert: phones joining in the
+    same instant may pass it by a few; it is a bound on storage, not an exact quota).
+    """
     if workshop.state in (WorkshopState.ended, WorkshopState.archived):
         raise ParticipationError(_l("Dieser Workshop ist beendet."), code="ended")
     participant = find_participant(workshop, token)
     if participant:
         return participant
+    ceiling = current_app.config.get("MAX_PARTICIPANTS")
+    if ceiling and db.session.scalar(_PARTICIPANTS_OF, {"workshop_id": workshop.id}) >= ceiling:
+        raise ParticipationError(
+            _l(
+                "Dieser Workshop hat die Höchstzahl von %(n)d Teilnehmenden erreicht. "
+                "Bitte wenden Sie sich an die Moderation.",
+                n=ceiling,
+            ),
+            code="full",
+        )
     participant = Participant(workshop=workshop, token_hash=hash_token(token))
     db.session.add(participant)
     try:
