@@ -171,16 +171,18 @@ class _Writer:
         chart = self.book.add_chart({"type": "bar"})
         name = sheet.get_name()
         first, last = rows
+        # Title and series name point at the table's own title and header cells: XlsxWriter reads a
+        # text like "Achtung!ASD2025" as a reference, a cell's text is always only text.
         chart.add_series(
             {
-                "name": table.columns[values].label,
+                "name": [name, first - 1, values],
                 "categories": [name, first, categories, last, categories],
                 "values": [name, first, values, last, values],
                 "fill": {"color": "#0B4F6C"},
                 "data_labels": {"value": True},
             }
         )
-        chart.set_title({"name": table.title})
+        chart.set_title({"name": [name, first - 2, 0]})
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})  # bars top-down in the table's order (best first)
         chart.set_size({"width": 720, "height": max(240, 40 * len(table.rows) + 80)})

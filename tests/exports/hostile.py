@@ -46,6 +46,8 @@ RECOMMENDATION = {
     "timeframe": "=2026",
 }
 TITLE = "Forum <script>window.__xss=9</script> & Co"
+#: A vote's title that spreadsheet libraries take for a cell reference (and its chart for a formula).
+VOTE_TITLE = "Achtung!ASD2025 <b>Wahl</b>"
 
 
 @dataclass
@@ -75,7 +77,7 @@ def build(owner) -> Hostile:
         owner,
         workshop,
         kind="vote",
-        title="Abstimmung",
+        title=VOTE_TITLE,
         config={"method": "dots", "items_from": "fixed", "options": OPTIONS, "dots": 2},
     )
     add(owner, workshop, kind="recommendations", title="Empfehlungen", config={"sources": [1, 2]})
@@ -99,7 +101,7 @@ def build(owner) -> Hostile:
         clustering_services.create_cluster(owner, board, CLUSTERS[1], card_ids=[c.id for c in cards[4:7]]),
     ]
 
-    vote = steps["Abstimmung"]
+    vote = steps[VOTE_TITLE]
     activity_services.open_activity(owner, vote)
     options = {o.label: o.id for o in voting_services.ensure_options(vote)}
     for person in people:
@@ -119,5 +121,5 @@ def build(owner) -> Hostile:
     )
     activity_services.close_activity(owner, step)
     activity_services.change_workshop_state(owner, workshop, WorkshopState.ended)
-    texts = [*CARDS, *CLUSTERS, *OPTIONS[:2], *(v for v in RECOMMENDATION.values() if "\n" not in v), TITLE]
+    texts = [*CARDS, *CLUSTERS, *OPTIONS[:2], *(v for v in RECOMMENDATION.values() if "\n" not in v), TITLE, VOTE_TITLE]
     return Hostile(workshop, people, steps, texts)

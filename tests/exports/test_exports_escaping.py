@@ -1,9 +1,12 @@
 """Markup, script, Markdown, CSS, template syntax and formulas come out as text: on the results page and
 in every download, read back with a real reader (the browser check is tests/browser/test_results_browser.py)."""
 
+import html
+import io
 import json
 import re
 import subprocess
+import zipfile
 
 import pytest
 from markupsafe import escape
@@ -71,6 +74,23 @@ def test_the_xlsx_keeps_every_payload_a_string(hostile_forum):
     values = {cell.value for cell in cells if cell.data_type == "s"}
     for payload in hostile_forum.texts:
         assert payload in values, payload
+    # The native chart's title and series name are references to cells of their own sheet, never a
+    # text taken for a formula; the title reads as the vote's title.
+    charts = chart_parts(data)
+    assert charts
+    sheets = {sheet.title for sheet in book.worksheets}
+    for xml in charts:
+        for reference in re.findall(r"<c:f>([^<]*)</c:f>", xml):
+            sheet, cell = html.unescape(reference).rsplit("!", 1)
+            assert sheet.strip("'").replace("''", "'") in sheets and re.fullmatch(r"(\$[A-Z]+\$\d+:?)+", cell), (
+                reference
+            )
+    assert any(str(escape(hostile.VOTE_TITLE)) in xml for xml in charts)
+
+
+def chart_parts(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/charts/chart")]
 
 
 def test_the_csv_neutralises_formulas_and_keeps_markup(hostile_forum):
