@@ -11,6 +11,8 @@ benchmark: 400 ms latency, 400 kbit/s down and up.
 Measured per run:
 - transferred: the bytes on the wire (``encodedDataLength`` of every HTTP response: compressed body
   plus headers; the Socket.IO WebSocket frames are left out), and the decoded size of the same bodies;
+- before ready: the part of those bytes (and requests) finished when the phone was ready; the rest is
+  what the phone fetches in the background afterwards (the voting and recommendation modules);
 - ready: milliseconds from the start of the navigation until the card form is there and the
   connection says "Verbunden" (the phone can submit; a card sent then goes out at once).
 
@@ -83,13 +85,17 @@ def measure(browser, url: str, throttle: bool) -> dict:
         page.goto(url, wait_until="commit", timeout=60_000)
         page.wait_for_function(READY, timeout=60_000, polling=50)
         ready = page.evaluate("performance.now()")
+        before_ready = {key for key, r in requests.items() if "wire" in r}
         page.wait_for_load_state("networkidle", timeout=60_000)
     finally:
         context.close()
     http = [r for r in requests.values() if "wire" in r and not r.get("url", "").startswith("ws")]
+    first = [r for key, r in requests.items() if key in before_ready and not r.get("url", "").startswith("ws")]
     return {
         "ready_ms": ready,
         "wire": sum(r["wire"] for r in http),
+        "wire_ready": sum(r["wire"] for r in first),
+        "requests_ready": len(first),
         "decoded": sum(r.get("decoded", 0) for r in http),
         "requests": len(http),
         "files": sorted(
@@ -122,7 +128,8 @@ def main() -> None:
                         results.append(result)
                         print(
                             f"run {run + 1}: {result['wire'] / 1024:.1f} KB on the wire "
-                            f"({result['decoded'] / 1024:.1f} KB decoded, {result['requests']} requests), "
+                            f"({result['decoded'] / 1024:.1f} KB decoded, {result['requests']} requests; "
+                            f"{result['wire_ready'] / 1024:.1f} KB in {result['requests_ready']} before ready), "
                             f"ready to submit after {result['ready_ms'] / 1000:.2f} s"
                         )
                 finally:
@@ -133,11 +140,18 @@ def main() -> None:
         for name, wire, decoded, encoding in results[-1]["files"]:
             print(f"  {wire / 1024:7.1f} KB  {decoded / 1024:7.1f} KB decoded  {encoding or '-':5}  {name}")
     wire = statistics.median(r["wire"] for r in results) / 1024
+    wire_ready = statistics.median(r["wire_ready"] for r in results) / 1024
     decoded = statistics.median(r["decoded"] for r in results) / 1024
     ready = statistics.median(r["ready_ms"] for r in results) / 1000
     profile = "none" if options.no_throttle else "Slow 3G (400 ms, 400/400 kbit/s)"
-    print(f"median of {len(results)}: {wire:.1f} KB transferred ({decoded:.1f} KB decoded), ready after {ready:.2f} s")
-    print(f"| {profile} | {results[0]['requests']} | {wire:.1f} KB | {decoded:.1f} KB | {ready:.2f} s |")
+    print(
+        f"median of {len(results)}: {wire:.1f} KB transferred ({decoded:.1f} KB decoded), {wire_ready:.1f} KB of it "
+        f"before ready, ready after {ready:.2f} s"
+    )
+    print(
+        f"| {profile} | {results[0]['requests_ready']} + {results[0]['requests'] - results[0]['requests_ready']} "
+        f"| {wire_ready:.1f} KB + {wire - wire_ready:.1f} KB | {decoded:.1f} KB | {ready:.2f} s |"
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 They take model objects and read attributes; they import no domain, so every domain can use them.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -22,9 +22,18 @@ def workshop(workshop) -> dict:
 
 
 def timer(activity) -> dict | None:
+    """A running (``ends_at``) or paused (``remaining`` seconds) timer, with the server's time now.
+
+    ``server_time`` lets a screen whose own clock is wrong count down right: it counts to
+    ``ends_at`` on the server's clock (its offset to the screen's clock taken when the payload arrives).
+    """
     if activity.timer_ends_at is None and activity.timer_remaining is None:
         return None
-    return {"ends_at": _iso(activity.timer_ends_at), "remaining": activity.timer_remaining}
+    return {
+        "ends_at": _iso(activity.timer_ends_at),
+        "remaining": activity.timer_remaining,
+        "server_time": _iso(datetime.now(UTC).replace(tzinfo=None)),
+    }
 
 
 def activity(activity) -> dict:

@@ -95,10 +95,15 @@ function parseTime(iso) {
 
 // -- small building blocks -------------------------------------------------------------------------------
 
-// A button whose accessible name also says what it acts on ("Freigeben: <card text>").
+// A button whose accessible name also says what it acts on ("Freigeben: <card text>"). An aria-label, not
+// a visually hidden span: Chromium reads a hidden span (positioned, so block-level) as "Freigeben : …".
 function actionButton(label, { context, onClick, style = "btn-outline-secondary", focus, size = "btn-sm" }) {
-  return el("button", { type: "button", class: `btn ${size} ${style}`, "data-focus": focus, onclick: onClick },
-    label, context ? el("span", { class: "visually-hidden", text: `: ${context}` }) : null);
+  return el("button", { type: "button", class: `btn ${size} ${style}`, "data-focus": focus, onclick: onClick,
+    "aria-label": context ? named(label, context) : null }, label);
+}
+
+function named(label, context) {
+  return `${label}: ${context}`;
 }
 
 function activityBadge(activity) {
@@ -524,8 +529,8 @@ function renderTimerPanel() {
           el("label", { class: "visually-hidden", for: "timer-minutes", text: tr("timer_custom") }),
           input,
           el("span", { class: "timer-custom-unit", "aria-hidden": "true", text: "Min." }),
-          el("button", { type: "submit", class: "btn btn-sm btn-primary", "data-focus": "timer-custom-start" },
-            tr("timer_start"), el("span", { class: "visually-hidden", text: `: ${tr("timer_custom")}` })))),
+          el("button", { type: "submit", class: "btn btn-sm btn-primary", "data-focus": "timer-custom-start",
+            "aria-label": named(tr("timer_start"), tr("timer_custom")) }, tr("timer_start")))),
       el("div", { class: "timer-controls" },
         timer && !paused ? actionButton(tr("timer_pause"), { style: "btn-outline-primary", focus: "timer-pause", onClick: timerCommand("pause_timer") }) : null,
         paused ? actionButton(tr("timer_resume"), { style: "btn-outline-primary", focus: "timer-resume", onClick: timerCommand("resume_timer") }) : null,
@@ -840,8 +845,8 @@ function rejectForm(card, form, context) {
   el("label", { class: "form-label", for: id, text: tr("reject_reason") }),
   input,
   el("div", { class: "mod-form-buttons" },
-    el("button", { type: "submit", class: "btn btn-sm btn-danger", "data-focus": `card-${card.id}-reject-submit` },
-      tr("reject"), el("span", { class: "visually-hidden", text: `: ${context}` })),
+    el("button", { type: "submit", class: "btn btn-sm btn-danger", "data-focus": `card-${card.id}-reject-submit`,
+      "aria-label": named(tr("reject"), context) }, tr("reject")),
     el("button", { type: "button", class: "btn btn-sm btn-outline-secondary", onclick: () => closeForm(card, "reject") },
       tr("cancel"))));
 }
@@ -876,8 +881,8 @@ function editForm(card, form, activity, context) {
   textarea,
   el("div", { class: "form-text", id: `${id}-note`, text: tr("edit_note") }),
   el("div", { class: "mod-form-buttons" },
-    el("button", { type: "submit", class: "btn btn-sm btn-primary", "data-focus": `card-${card.id}-edit-submit` },
-      tr("save"), el("span", { class: "visually-hidden", text: `: ${context}` })),
+    el("button", { type: "submit", class: "btn btn-sm btn-primary", "data-focus": `card-${card.id}-edit-submit`,
+      "aria-label": named(tr("save"), context) }, tr("save")),
     el("button", { type: "button", class: "btn btn-sm btn-outline-secondary", onclick: () => closeForm(card, "edit") },
       tr("cancel"))));
 }

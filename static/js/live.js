@@ -37,6 +37,7 @@ export class Live {
     this.options = options;
     this.version = -1;
     this.handlers = {};
+    this.missed = new Set(); // events that came while nothing handled them (a module still loading)
     this.text = strings();
     this.queue = new CommandQueue(`facilitation:queue:${options.code}`);
     this.flushing = false;
@@ -53,19 +54,25 @@ export class Live {
     this.socket.on("connect_error", (error) => this.setStatus(error && error.message === "unauthorised" ? "refused" : "offline"));
     this.socket.on("snapshot", (snapshot) => this.applySnapshot(snapshot));
     this.socket.onAny((event, payload) => {
+      if (payload && payload.activity) noteServerTime(payload.activity.timer);
       if (payload && typeof payload.version === "number") {
         if (payload.version <= this.version) return; // older than what we have
         this.version = payload.version;
       }
       const handler = this.handlers[event];
       if (handler) handler(payload);
+      else this.missed.add(event);
     });
     window.addEventListener("online", () => this.socket.connected || this.socket.connect());
   }
 
   on(event, handler) { this.handlers[event] = handler; return this; }
 
+  handled() { return Object.keys(this.handlers); }
+
   applySnapshot(snapshot) {
+    if (snapshot.activity) noteServerTime(snapshot.activity.timer);
+    (snapshot.activities || []).forEach((activity) => noteServerTime(activity.timer));
     this.version = snapshot.version;
     this.options.onSnapshot(snapshot);
     this.flush();
@@ -130,11 +137,31 @@ export class Live {
   }
 }
 
+// The server's clock minus this screen's, in ms, from the last timer payload that came in: a phone or
+// projector whose own clock is wrong still counts down to the server's end time. (The payload's time
+// in transit makes a screen show the remaining time up to one network delay longer, not shorter.)
+let clockOffset = 0;
+
+// An ISO time from the server (microseconds cut to milliseconds, which every browser parses), in ms.
+export function parseTime(iso) {
+  return iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, "$1")) : NaN;
+}
+
+function noteServerTime(timer, receivedAt = Date.now()) {
+  const server = timer && parseTime(timer.server_time);
+  if (Number.isFinite(server)) clockOffset = server - receivedAt;
+}
+
+// The server's time now, as this screen best knows it.
+export function serverNow() {
+  return Date.now() + clockOffset;
+}
+
 // Seconds left on an activity's timer payload, or null.
-export function secondsLeft(timer, now = Date.now()) {
+export function secondsLeft(timer, now = serverNow()) {
   if (!timer) return null;
   if (timer.remaining !== null && timer.remaining !== undefined) return timer.remaining;
-  return Math.max(0, Math.round((Date.parse(timer.ends_at) - now) / 1000));
+  return Math.max(0, Math.round((parseTime(timer.ends_at) - now) / 1000));
 }
 
 export function formatSeconds(seconds) {

@@ -1,6 +1,7 @@
 // The participant's phone: shows the current step only and sends answers through the command queue.
-import * as recommendationsKind from "./kinds/recommendations.js";
-import * as voteKind from "./kinds/vote.js";
+// Voting and recommendation steps bring their own module and stylesheet (static/js/kinds/), loaded
+// with import() when such a step is shown or once the phone is ready, so that a phone can submit
+// sooner on a slow network (docs/performance.md, "Phone page weight and speed").
 import { Live, el, formatSeconds, secondsLeft } from "./live.js";
 
 const stepNode = document.getElementById("step");
@@ -19,6 +20,7 @@ const live = new Live({
     state.activity = snapshot.activity;
     state.view = snapshot.view || {};
     render();
+    prefetchKinds();
   },
   onAnswer: answered,
 });
@@ -38,9 +40,63 @@ live
     render();
   });
 
-recommendationsKind.connectPhone(live, state, render);
+// -- the kinds' modules, loaded on demand -------------------------------------------------------------
 
-voteKind.connectPhone({ live, state, render, notify });
+const KINDS = {
+  vote: {
+    load: () => import("./kinds/vote.js"),
+    stylesheet: "cssVote", // data-css-vote on #step
+    connect: (module) => module.connectPhone({ live, state, render, notify }),
+  },
+  recommendations: {
+    load: () => import("./kinds/recommendations.js"),
+    stylesheet: "cssRecommendations",
+    connect: (module) => module.connectPhone(live, state, render),
+  },
+};
+const kinds = {}; // kind → its module, once loaded and connected
+const loading = {}; // kind → the promise of its module and stylesheet, while they load
+
+// Load a kind's module and stylesheet once; resolves with the module, or null if the network failed
+// (the next render after a reconnect tries again).
+function loadKind(kind) {
+  if (kinds[kind]) return Promise.resolve(kinds[kind]);
+  if (!loading[kind]) {
+    loading[kind] = Promise.all([KINDS[kind].load(), loadStylesheet(stepNode.dataset[KINDS[kind].stylesheet])])
+      .then(([module]) => {
+        const before = new Set(live.handled());
+        KINDS[kind].connect(module);
+        kinds[kind] = module;
+        // An event for this kind that came before it was loaded found no handler: ask for the state again.
+        const added = live.handled().filter((event) => !before.has(event));
+        if (added.some((event) => live.missed.has(event))) live.refresh();
+        added.forEach((event) => live.missed.delete(event));
+        return module;
+      })
+      .catch(() => null)
+      .finally(() => { delete loading[kind]; });
+  }
+  return loading[kind];
+}
+
+function loadStylesheet(href) {
+  if (!href || document.querySelector(`link[rel="stylesheet"][href="${CSS.escape(href)}"]`)) return null;
+  return new Promise((resolve) => {
+    const link = el("link", { rel: "stylesheet", href, onload: resolve, onerror: resolve });
+    document.head.append(link);
+  });
+}
+
+// Once the phone is ready, fetch the other kinds in the background: a step that opens later shows at
+// once, and a whole room does not fetch them in the same second.
+let prefetched = false;
+function prefetchKinds() {
+  if (prefetched) return;
+  prefetched = true;
+  const start = () => Object.keys(KINDS).forEach(loadKind);
+  if (window.requestIdleCallback) window.requestIdleCallback(start, { timeout: 3000 });
+  else setTimeout(start, 1000);
+}
 
 function notify(message) {
   noticeNode.textContent = message || "";
@@ -48,7 +104,13 @@ function notify(message) {
 }
 
 function answered(item, ack) {
-  if (voteKind.answered(item, ack)) return;
+  // A kind still loading may own this command (a vote queued before a reload): answer once it is there.
+  const pending = Object.values(loading);
+  if (pending.length) {
+    Promise.all(pending).then(() => answered(item, ack));
+    return;
+  }
+  if (kinds.vote && kinds.vote.answered(item, ack)) return;
   if (ack && ack.ok) {
     if (ack.card) upsertOwnCard(ack.card);
     if (ack.left) state.view.left = ack.left;
@@ -95,10 +157,17 @@ function content(activity) {
     info: info,
     checkin: checkin,
     cards: cards,
-    vote: (a) => voteKind.renderPhone(a, state.view),
-    recommendations: (a) => recommendationsKind.renderPhone(a, state.view, { live, render }),
+    vote: (a) => kindView("vote", () => kinds.vote.renderPhone(a, state.view)),
+    recommendations: (a) => kindView("recommendations", () => kinds.recommendations.renderPhone(a, state.view, { live, render })),
   }[activity.kind];
   return [...header, ...(body ? body(activity) : [el("p", { class: "look-up", text: t.look_up })])];
+}
+
+// A kind's view once its module is there; until then "loading", and a render when it arrives.
+function kindView(kind, view) {
+  if (kinds[kind]) return view();
+  loadKind(kind).then((module) => { if (module) render(); });
+  return [el("p", { class: "loading", role: "status", text: t.loading })];
 }
 
 function info(activity) {
@@ -244,10 +313,12 @@ function ownCards(activity, queuedItems) {
         personalDataHint(card),
         isOpen && state.editing !== card.id && card.status !== "rejected"
           ? el("div", { class: "card-actions" },
-              el("button", { type: "button", class: "btn btn-outline-secondary", onclick() { state.editing = card.id; render(); document.getElementById(`edit-${card.id}`)?.focus(); } }, t.edit, el("span", { class: "visually-hidden", text: `: ${card.text}` })),
-              el("button", { type: "button", class: "btn btn-outline-danger", onclick() {
+              // aria-label, not a visually hidden span: Chromium would read "Ändern : …".
+              el("button", { type: "button", class: "btn btn-outline-secondary", "aria-label": `${t.edit}: ${card.text}`,
+                onclick() { state.editing = card.id; render(); document.getElementById(`edit-${card.id}`)?.focus(); } }, t.edit),
+              el("button", { type: "button", class: "btn btn-outline-danger", "aria-label": `${t.withdraw}: ${card.text}`, onclick() {
                 if (window.confirm(t.withdraw_confirm)) live.enqueue("withdraw_card", { card_id: card.id });
-              } }, t.withdraw, el("span", { class: "visually-hidden", text: `: ${card.text}` })))
+              } }, t.withdraw))
           : null))));
 }
 

@@ -39,6 +39,11 @@ class Audit:
             page.evaluate(_axe_source())
         violations = page.evaluate(
             """async (tags) => {
+                // Measure the settled page: a hover or focus transition half-way (a button that just
+                // appeared under the mouse) has colours that no one reads.
+                const finite = document.getAnimations()
+                    .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+                await Promise.all(finite.map((a) => a.finished.catch(() => null)));
                 const options = {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']};
                 const result = await axe.run(document, options);
                 return result.violations.map((v) => ({

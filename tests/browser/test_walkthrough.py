@@ -211,6 +211,13 @@ def assert_nothing_cut_off(page: Page, where: str) -> None:
         width,
     )
     assert overflow[0] <= width and len(overflow) == 1, f"cut off at {width} px on {where}: {overflow}"
+    # Text shortened to "…" (the header too, which is outside <main>).
+    shortened = page.evaluate(
+        """() => [...document.querySelectorAll('body *')].filter((e) =>
+            getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1
+        ).map((e) => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40))"""
+    )
+    assert not shortened, f"text cut off with „…“ at {width} px on {where}: {shortened}"
 
 
 def test_the_demo_forum_from_start_to_end(browser: Browser, live_server, moderator):
