@@ -15,6 +15,7 @@ def test_the_results_page_runs_nothing_participants_typed(page: Page, live_serve
         owner = account_services.find_account(moderator.email)
         forum = hostile.build(owner)
         workshop_id = forum.workshop.id
+        vote_id = forum.steps[hostile.VOTE_TITLE].id
         texts = forum.texts
         db.session.remove()
     dialogs = []
@@ -34,3 +35,13 @@ def test_the_results_page_runs_nothing_participants_typed(page: Page, live_serve
     assert page.locator("main script, main style, main img[src='x'], main svg[onload]").count() == 0
     assert page.locator("main b[style], main u, main i").count() == 0
     assert page.evaluate("() => getComputedStyle(document.body).display") != "none"
+
+    # The vote's own results page, its chart drawn from the same options.
+    page.goto(f"{live_server.url}/workshops/{workshop_id}/steps/{vote_id}/results")
+    main = page.locator("main")
+    for text in (*hostile.OPTIONS[:2], hostile.VOTE_TITLE):
+        expect(main).to_contain_text(text)
+    page.wait_for_function("() => document.querySelector('.results-chart img').naturalWidth > 0")
+    assert page.evaluate("() => window.__xss") is None
+    assert dialogs == []
+    assert page.locator("main script, main i, main b").count() == 0

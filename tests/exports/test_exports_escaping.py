@@ -39,6 +39,19 @@ def test_the_results_page_shows_markup_as_text(hostile_forum, client, login, own
             assert text not in page, text
 
 
+def test_the_vote_results_page_and_chart_show_markup_as_text(hostile_forum, client, login, owner):
+    login(client, owner)
+    vote = hostile_forum.steps[hostile.VOTE_TITLE]
+    base = f"/workshops/{hostile_forum.workshop.id}/steps/{vote.id}"
+    page = client.get(f"{base}/results").get_data(as_text=True)
+    for text in (*hostile.OPTIONS[:2], hostile.VOTE_TITLE):
+        assert str(escape(text)) in page, text
+        assert "<" not in text or text not in page, text
+    svg = client.get(f"{base}/chart.svg").get_data(as_text=True)
+    assert "<script" not in svg and "<i>" not in svg
+    assert "&lt;i&gt;Option&lt;/i&gt;" in svg
+
+
 def test_the_pdf_shows_markup_and_formulas_as_text(hostile_forum):
     report = collect.collect(hostile_forum.workshop)
     source = pdf.html(report)
