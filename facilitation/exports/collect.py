@@ -147,6 +147,8 @@ class _Recommendations:
     chart_alt: str = ""
     open_questions: list[str] = field(default_factory=list)
     next_steps: Table | None = None
+    #: The consent checks by organisation and by role (small groups suppressed).
+    breakdowns: list[Table] = field(default_factory=list)
 
 
 @dataclass
@@ -173,6 +175,8 @@ class Report:
     steps: list[StepSheet]
     raw: list[Table]
     k: int
+    #: The consent checks by organisation and by role (small groups suppressed), after the recommendations.
+    consent_breakdowns: list[Table] = field(default_factory=list)
 
     def tables(self) -> list[Table]:
         """Every table of the spreadsheet, step by step and then the raw data (the CSV files)."""
@@ -308,10 +312,11 @@ class _Collector:
             consent_chart_alt=recommendations.chart_alt,
             open_questions=recommendations.open_questions,
             next_steps=recommendations.next_steps,
-            steps=self.steps(questions, votes, recommendations.table),
+            steps=self.steps(questions, votes, recommendations.table, recommendations.breakdowns),
             raw=[self.raw_cards(), self.raw_ballots(), self.raw_clusters()]
             + ([recommendations.raw] if recommendations.raw else []),
             k=self.k,
+            consent_breakdowns=recommendations.breakdowns,
         )
 
     def team(self) -> list[str]:
@@ -822,6 +827,10 @@ class _Collector:
             if item.status.value in ("agreed", "in_progress") or item.responsible or item.timeframe:
                 next_steps.add([number, item.topic, item.responsible, item.involved, item.timeframe, status])
         found.next_steps = next_steps if next_steps.rows else None
+        if has_check:
+            found.breakdowns = [
+                table for by in results.GROUPINGS if (table := self.consent_breakdown_table(items, by)).rows
+            ]
         if chart_options:
             found.chart_svg = charts.chart(
                 {"method": "fist", "options": chart_options},
@@ -834,6 +843,36 @@ class _Collector:
                 parts="; ".join(f"{o['label']}: {self.consent_text_short(o)}" for o in chart_options),
             )
         return found
+
+    def consent_breakdown_table(self, items: list[tuple[Activity, Recommendation]], by: str) -> Table:
+        """Every answered consent check by organisation or role (``results.consent_breakdown``): one block
+        of rows per recommendation, small groups suppressed, each block ending with its total."""
+        heading = _("Organisation") if by == "organisation" else _("Rolle")
+        columns = [Column(_("Nr."), "int", 0.7), Column(heading, "text", 4), Column(_("Personen"), "int", 1.4)]
+        columns += [Column(_("%(n)d Finger", n=n), "int", 0.9, short=str(n)) for n in range(6)]
+        columns += [Column(_("Ø Finger"), "float", 1.1), Column(_("Einwände"), "int", 1.2)]
+        table = Table(
+            f"konsens-{'organisation' if by == 'organisation' else 'rolle'}",
+            _("Konsens-Check nach Organisation") if by == "organisation" else _("Konsens-Check nach Rolle"),
+            columns,
+        )
+        for number, (_step, item) in enumerate(items, start=1):
+            breakdown = results.consent_breakdown(item, by)
+            if not breakdown["answers"]:
+                continue
+            table.note = breakdown["note"]
+            for row in [*breakdown["rows"], *([breakdown["rest"]] if breakdown["rest"] else [])]:
+                if row["cells"] is None:
+                    table.add([number, row["label"], row["size_text"], *[None] * 8], HIDDEN)
+                else:
+                    table.add([number, row["label"], row["size"], *self.consent_cells(row["cells"])])
+            total = breakdown["total"]
+            table.add([number, total["label"], total["size"], *self.consent_cells(total["cells"])], TOTAL)
+        return table
+
+    @staticmethod
+    def consent_cells(figures: dict) -> list:
+        return [*figures["distribution"], figures["average"], figures["dissent"]]
 
     def basis(self, item: Recommendation) -> str:
         """What a recommendation builds on: its linked clusters and topics, by name."""
@@ -884,7 +923,13 @@ class _Collector:
 
     # -- one sheet per step --------------------------------------------------------------------------------------
 
-    def steps(self, questions: list[Question], votes: list[Vote], recommendations: Table | None) -> list[StepSheet]:
+    def steps(
+        self,
+        questions: list[Question],
+        votes: list[Vote],
+        recommendations: Table | None,
+        consent_breakdowns: list[Table] = (),
+    ) -> list[StepSheet]:
         by_position_q = {q.position: q for q in questions}
         by_position_v = {v.position: v for v in votes}
         sheets = []
@@ -920,6 +965,7 @@ class _Collector:
                 sheet.chart_categories, sheet.chart_values = label_at, label_at + 1
             elif step.kind == "recommendations" and recommendations is not None:
                 sheet.tables.append(recommendations)
+                sheet.tables += consent_breakdowns
             if sheet.tables:
                 sheets.append(sheet)
         return sheets

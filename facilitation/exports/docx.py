@@ -443,6 +443,8 @@ def _body(document, report: Report) -> None:
         if report.consent_chart_svg:
             _add(document, t["consent"], "Heading 2")
             _picture(document, report.consent_chart_svg, report.consent_chart_alt, int(LANDSCAPE_WIDTH * 0.75))
+        for breakdown in report.consent_breakdowns:
+            _table(document, report, breakdown, LANDSCAPE_WIDTH, short=True, size=8)
         _new_section(document, landscape=False)
 
     chapter(t["open_questions"])

@@ -6,7 +6,8 @@ in the vote), which the moderator may edit. The moderator shows one recommendati
 screens and may open a consent check on it: phones answer with fist-of-five (0–5 fingers, dissent in
 words for 0–2), may change their answer while the check is open, and a resent command changes
 nothing. The result is the distribution, "Konsens" when everyone shows three fingers or more, else the
-dissent. Breakdowns by group are left out: totals only (see ``docs/protocol.md``).
+dissent. Breakdowns by organisation and role are the results domain's (``results.consent_breakdown``,
+small groups suppressed there, once).
 """
 
 import logging

@@ -5,12 +5,15 @@ import itertools
 import pytest
 
 from facilitation.activities import services as activity_services
+from facilitation.exports import collect, docx
+from facilitation.exports.tables import HIDDEN, TOTAL
 from facilitation.extensions import db
 from facilitation.participation import services as participation_services
 from facilitation.recommendations import services
 from facilitation.results import services as results
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import Role
+from tests.exports import readers
 
 ROSTOCK, SCHWERIN, LAND = "Jugendamt Rostock", "Jugendamt Schwerin", "Land"
 
@@ -132,3 +135,41 @@ def test_phones_projectors_and_other_workshops_get_none(checked, connected, owne
     for recommendation_id in (foreign.id, foreign.id + 1000):
         ack = console.emit("load_consent_breakdown", {"recommendation_id": recommendation_id}, callback=True)
         assert ack["ok"] is False and ack["error"] == "not_found"
+
+
+# -- results page and exports ----------------------------------------------------------------------------------
+
+
+def test_the_report_has_both_breakdowns_with_small_groups_hidden(checked, workshop):
+    report = collect.collect(workshop)
+    by_org, by_role = report.consent_breakdowns
+
+    assert by_org.title == "Konsens-Check nach Organisation" and by_role.title == "Konsens-Check nach Rolle"
+    rows = {row[1]: (row, style) for row, style in zip(by_org.rows, by_org.styles, strict=True)}
+    assert rows[ROSTOCK] == ([1, ROSTOCK, 6, 1, 1, 0, 1, 2, 1, 2.8, 2], None)
+    assert rows[LAND] == ([1, LAND, "< 5", *[None] * 8], HIDDEN)
+    assert rows[SCHWERIN][1] == HIDDEN and rows[SCHWERIN][0][3:] == [None] * 8
+    assert rows["Übrige Gruppen zusammen"][0][2:] == [7, 1, 0, 1, 1, 1, 3, 3.4, 2]
+    assert rows["Alle"] == ([1, "Alle", 13, 2, 1, 1, 2, 3, 4, 3.2, 4], TOTAL)
+    assert "Gruppen mit weniger als 5 Personen" in by_org.note
+    # The spreadsheet's sheet of the recommendations step carries them too.
+    [sheet] = [s for s in report.steps if s.title == "Empfehlungen"]
+    assert [t.title for t in sheet.tables][-2:] == [by_org.title, by_role.title]
+
+
+def test_no_breakdown_without_answers(workshop, owner, step):
+    services.create_recommendation(owner, step, topic="Ohne Check")
+    assert collect.collect(workshop).consent_breakdowns == []
+
+
+def test_results_page_and_docx_show_them(checked, workshop, owner, app, login):
+    http = app.test_client()
+    login(http, owner)
+    page = http.get(f"/workshops/{workshop.id}/results").get_data(as_text=True)
+    assert "Konsens-Check nach Organisation" in page and "Konsens-Check nach Rolle" in page
+    assert "Übrige Gruppen zusammen" in page
+
+    tables = readers.docx_tables(docx.write(collect.collect(workshop)))
+    [by_org] = [t for t in tables if t[0][:3] == ["Nr.", "Organisation", "Personen"]]
+    land = next(row for row in by_org if row[1] == LAND)
+    assert land[2] == "< 5" and set(land[3:]) == {""}

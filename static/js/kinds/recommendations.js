@@ -68,7 +68,7 @@ function details(recommendation) {
 let ctx = null;
 const views = new Map(); // activity id → latest console view
 const seenViews = new WeakSet();
-const ui = { editing: null, forms: new Map(), newTopic: "" };
+const ui = { editing: null, forms: new Map(), newTopic: "", breakdowns: new Map() };
 let drawn = { signature: null, activity: null };
 
 export function connectConsole(context) {
@@ -245,8 +245,68 @@ function recommendationItem(activity, view, rec, index) {
       el("span", { class: "rec-pre", text: rec.rationale })) : null,
     details(rec),
     consent.count ? consentResult(consent) : null,
+    consent.count ? breakdownPanel(activity, rec) : null,
     actions.length ? el("div", { class: "rec-actions" }, actions) : null,
     ui.editing === id ? editForm(activity, view, rec) : null);
+}
+
+// The consent check by organisation or role, loaded on request (small groups suppressed by the server).
+function breakdownPanel(activity, rec) {
+  const id = rec.id;
+  const state = ui.breakdowns.get(id) || { by: "organisation", data: null, loading: false };
+  ui.breakdowns.set(id, state);
+  const selectId = `rec-${id}-breakdown-by`;
+  const select = el("select", { class: "form-select form-select-sm rec-breakdown-by", id: selectId, "data-focus": selectId,
+    onchange(event) { state.by = event.target.value; loadBreakdown(activity, id, state); } },
+  el("option", { value: "organisation", text: tr("by_organisation"), selected: state.by === "organisation" }),
+  el("option", { value: "role", text: tr("by_role"), selected: state.by === "role" }));
+  return el("div", { class: "rec-breakdown" },
+    el("div", { class: "rec-breakdown-controls" },
+      el("label", { for: selectId, class: "form-label m-0", text: tr("breakdown_by") }), select,
+      button(state.data ? tr("refresh") : tr("load"), rec.topic, "btn-outline-primary", `rec-${id}-breakdown-load`,
+        () => loadBreakdown(activity, id, state), { disabled: state.loading || null })),
+    state.data && state.data.by === state.by ? breakdownTable(state.data, rec.topic) : null);
+}
+
+async function loadBreakdown(activity, id, state) {
+  state.loading = true;
+  redraw(activity.id);
+  let ack = null;
+  try {
+    ack = await ctx.live.request("load_consent_breakdown", { recommendation_id: id, by: state.by });
+  } catch {
+    ctx.showAlert(null);
+  }
+  state.loading = false;
+  if (ack && ack.ok) state.data = ack.breakdown;
+  else if (ack) ctx.showAlert(ack.message);
+  redraw(activity.id);
+}
+
+function breakdownTable(data, topic) {
+  const row = (r, className = "") => el("tr", { class: `${className} breakdown-${r.status}` },
+    el("th", { scope: "row", text: r.label }),
+    el("td", { class: "text-end", text: r.size_text }),
+    r.cells
+      ? [...r.cells.distribution.map((count) => el("td", { class: "text-end", text: numberFormat.format(count) })),
+        el("td", { class: "text-end", text: r.cells.average === null ? "–" : numberFormat.format(r.cells.average) }),
+        el("td", { class: "text-end", text: numberFormat.format(r.cells.dissent) })]
+      : el("td", { class: "text-body-secondary", colspan: String(FINGERS.length + 2), text: tr("suppressed") }));
+  const label = tr("breakdown_of", { topic });
+  return el("div", { class: "rec-breakdown-body" },
+    el("p", { class: "form-text", text: data.note }),
+    el("div", { class: "table-responsive", tabindex: "0", role: "region", "aria-label": label },
+      el("table", { class: "table table-sm table-bordered rec-breakdown-table" },
+        el("caption", { class: "visually-hidden", text: label }),
+        el("thead", {}, el("tr", {},
+          el("th", { scope: "col", text: tr("group") }),
+          el("th", { scope: "col", class: "text-end", text: tr("people") }),
+          FINGERS.map((n) => el("th", { scope: "col", class: "text-end" },
+            String(n), el("span", { class: "visually-hidden", text: ` ${tr("fingers_short")}` }))),
+          el("th", { scope: "col", class: "text-end", text: tr("average") }),
+          el("th", { scope: "col", class: "text-end", text: tr("dissent") }))),
+        el("tbody", {}, data.rows.map((r) => row(r))),
+        el("tfoot", {}, data.rest ? row(data.rest, "breakdown-rest") : null, row(data.total, "breakdown-total")))));
 }
 
 function editForm(activity, view, rec) {
