@@ -27,6 +27,7 @@ elif SERVING and ASYNC_MODE == "gevent":
     monkey.patch_all()
 
 from facilitation import create_app  # noqa: E402
+from facilitation.clustering.services import prepare_engine  # noqa: E402
 from facilitation.extensions import socketio  # noqa: E402
 from facilitation.security import server_options  # noqa: E402
 
@@ -44,4 +45,7 @@ if SERVING:
     access_log = os.environ.get("FACILITATION_ACCESS_LOG") == "1"
     # The access log (FACILITATION_ACCESS_LOG=1) names no client address, in every mode.
     options.update(server_options(ASYNC_MODE, access_log))
+    # The suggestion engine's imports and model (1–2 s) are paid here, before serving: an import holds
+    # every greenlet of the process, so the first suggestion of a forum would stall all screens.
+    prepare_engine(app)
     socketio.run(app, host=host, port=port, log_output=access_log, **options)

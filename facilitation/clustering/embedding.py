@@ -155,14 +155,24 @@ def centre(vectors: np.ndarray, ref: Reference) -> np.ndarray:
 # -- without the model ---------------------------------------------------------------------------------
 
 
-def tfidf_vectors(texts: Sequence[str]):
-    """Character 3–5-gram TF-IDF vectors (within word boundaries), normalised; a scipy sparse matrix."""
-    # Imported here: scikit-learn takes seconds to import, and only the fallback engine needs it (a
-    # server under eventlet or gevent would stall on that import in the middle of serving).
-    from scipy import sparse
+def ngram_vectoriser():
+    """The n-gram engine's vectoriser class (scikit-learn's ``TfidfVectorizer``).
+
+    Imported on first use: scikit-learn takes about a second to import and only the fallback engine
+    needs it; a serving process imports it before serving (``services.prepare_engine``) when the model
+    is missing, so that no server stalls on the import in the middle of a forum.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    return TfidfVectorizer
+
+
+def tfidf_vectors(texts: Sequence[str]):
+    """Character 3–5-gram TF-IDF vectors (within word boundaries), normalised; a scipy sparse matrix."""
+    vectoriser_class = ngram_vectoriser()
     if not texts:
+        from scipy import sparse  # loaded by scikit-learn already: no cost here
+
         return sparse.csr_matrix((0, 1), dtype=np.float32)
-    vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)
+    vectoriser = vectoriser_class(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32)
     return vectoriser.fit_transform([text.lower() for text in texts]).tocsr()

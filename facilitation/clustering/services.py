@@ -12,6 +12,7 @@ latest when suggestions are requested, in small chunks that let other work run i
 """
 
 import logging
+import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -379,8 +380,9 @@ def move_card(actor: Account, activity: Activity, card_id: int, cluster: Cluster
 
 
 def _engine_modules():
-    """The engine's modules, imported on first use: scipy and scikit-learn take seconds to import, which
-    every server start and CLI command would pay otherwise."""
+    """The engine's modules, imported on first use: scipy takes about a second to import, which every CLI
+    command and test would pay otherwise. A serving process imports them before it serves
+    (:func:`prepare_engine`)."""
     from facilitation.clustering import algorithms, embedding
 
     return algorithms, embedding
@@ -405,6 +407,26 @@ def _engine_name() -> str:
     if wanted == "e5":
         logger.warning("CLUSTERING_ENGINE is e5 but the model is not available; using character n-grams")
     return "tfidf"
+
+
+def prepare_engine(app) -> str:
+    """Import the suggestion engine and load its model now; return the engine's name.
+
+    scipy (and scikit-learn for the n-gram fallback) take about a second each to import, and an import
+    holds the whole process: under eventlet or gevent every screen would wait for the first suggestion
+    of the day. A serving entry point calls this before it serves; commands and tests import lazily.
+    """
+    started = time.perf_counter()
+    with app.app_context():
+        _algorithms, embedding = _engine_modules()
+        engine = _engine_name()
+        if engine == "e5" and embedding.is_e5_available():
+            embedding.reference()
+        else:  # no model, or it failed to load: the fallback's library now, not in a suggestion
+            engine = "tfidf"
+            embedding.ngram_vectoriser()
+    logger.info("Suggestion engine %s ready in %.2f s", engine, time.perf_counter() - started)
+    return engine
 
 
 def _pause() -> None:

