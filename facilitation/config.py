@@ -67,6 +67,8 @@ def load_config(instance_path: Path) -> dict:
         "MAX_PARTICIPANTS": int(env.get("FACILITATION_MAX_PARTICIPANTS", "5000")),
         #: Participants one client address may create (``security.NEW_PARTICIPANT_LIMIT`` when empty).
         "NEW_PARTICIPANT_LIMIT": env.get("FACILITATION_NEW_PARTICIPANT_LIMIT", "").strip() or None,
+        #: Failed socket connects per client address (``realtime.ratelimit.CONNECT_FAILURE_LIMIT`` when empty).
+        "SOCKET_CONNECT_FAILURE_LIMIT": env.get("FACILITATION_SOCKET_CONNECT_FAILURE_LIMIT", "").strip() or None,
         #: Days after a workshop ends before its raw cards are deleted.
         "DEFAULT_RETENTION_DAYS": int(env.get("FACILITATION_RETENTION_DAYS", "90")),
         #: Public base URL shown on the projector (join link and QR code); derived from the request when empty.

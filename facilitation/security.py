@@ -101,6 +101,11 @@ def _address() -> str:
     return hashlib.sha256((request.remote_addr or "").encode()).hexdigest()[:32]
 
 
+def address_key() -> str:
+    """The hashed client address under which limits are counted (also for socket connects)."""
+    return _address()
+
+
 def _login_account_key() -> str:
     email = (request.form.get("email") or "").strip().lower()[:254]
     return f"{_address()}|{hashlib.sha256(email.encode()).hexdigest()[:32]}"

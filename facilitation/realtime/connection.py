@@ -157,11 +157,16 @@ def send_snapshot(sid: str, viewer: Viewer) -> None:
 def on_connect(auth=None):
     """Any screen connects with ``auth = {"screen": ..., "code": ..., ...}``; it gets a ``snapshot``."""
     auth = auth if isinstance(auth, dict) else {}
+    if ratelimit.connects_refused():  # a flood of failed connects from this address
+        raise ConnectionRefusedError("unauthorised")
     authenticate = _authenticators.get(auth.get("screen"))
     viewer = authenticate(auth) if authenticate else None
     if viewer is None:
+        ratelimit.count_failed_connect()
         raise ConnectionRefusedError("unauthorised")
     with _viewers_lock:
+        if not ratelimit.connections().open(ratelimit.connection_key(viewer), ratelimit.max_connections(viewer)):
+            raise ConnectionRefusedError("too_many_connections")
         _viewers[request.sid] = viewer
         _auths[request.sid] = auth
     for room in viewer.rooms:
@@ -178,6 +183,8 @@ def on_disconnect(reason=None):
     with _viewers_lock:
         viewer = _viewers.pop(request.sid, None)
         _auths.pop(request.sid, None)
+        if viewer:
+            ratelimit.connections().close(ratelimit.connection_key(viewer))
     if viewer:
         for listener in _presence_listeners:
             listener(viewer.workshop_id)

@@ -20,8 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_babel import gettext as _
+from limits import parse_many
+
+from facilitation.extensions import limiter
+from facilitation.security import address_key
 
 logger = logging.getLogger(__name__)
 
@@ -229,3 +233,88 @@ def refusal(key: str, rate: Rate = DEFAULT_RATE) -> dict | None:
         "message": _("Zu viele Eingaben in kurzer Zeit. Bitte einen Moment warten – es wird gleich erneut gesendet."),
         "retry_after": max(1, math.ceil(wait)),
     }
+
+
+# -- connections ------------------------------------------------------------------------------------
+
+#: Connections one sender may hold at once on one server process: a phone's tabs (per participant), a
+#: team's consoles (per account), a workshop's projectors. Every connection receives the broadcasts of
+#: its rooms, so one stolen or scripted token must not multiply them.
+MAX_CONNECTIONS = {"phone": 10, "projector": 20, "console": 50}
+
+#: Connects refused for want of authentication, per client address (hashed, in the HTTP limits'
+#: storage: Redis when several processes share it). Real screens are not refused, so they never count.
+#: Over it, connects from that address without any cookie are refused before they are authenticated
+#: (no database work); screens that loaded our pages carry their cookies and are checked as usual.
+CONNECT_FAILURE_LIMIT = "120 per minute; 1200 per hour"
+
+
+class Connections:
+    """How many connections each sender holds on this process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._open: dict[str, int] = {}
+
+    def open(self, key: str, limit: int) -> bool:
+        """Count a new connection of ``key``; ``False`` (and nothing counted) if it holds ``limit``."""
+        with self._lock:
+            held = self._open.get(key, 0)
+            if held >= limit:
+                return False
+            self._open[key] = held + 1
+            return True
+
+    def close(self, key: str) -> None:
+        with self._lock:
+            held = self._open.get(key, 0) - 1
+            if held > 0:
+                self._open[key] = held
+            else:
+                self._open.pop(key, None)
+
+    def held(self, key: str) -> int:
+        return self._open.get(key, 0)
+
+
+def connections() -> Connections:
+    """The connection counts of the current app (each test app starts with none)."""
+    return current_app.extensions.setdefault("realtime.connections", Connections())
+
+
+def connection_key(viewer) -> str:
+    """Whose connections a viewer's count: the participant's, the account's, the workshop's projectors."""
+    if viewer.participant_id:
+        return f"participant:{viewer.participant_id}"
+    if viewer.account_id:
+        return f"account:{viewer.account_id}"
+    return f"{viewer.screen}:{viewer.workshop_id}"
+
+
+def max_connections(viewer) -> int:
+    return MAX_CONNECTIONS.get(viewer.screen, MAX_CONNECTIONS["phone"])
+
+
+def _connect_failure_limits():
+    return parse_many(current_app.config.get("SOCKET_CONNECT_FAILURE_LIMIT") or CONNECT_FAILURE_LIMIT)
+
+
+def connects_refused() -> bool:
+    """The client's address used up its failed-connect budget and this connect carries no cookie."""
+    if request.cookies:
+        return False
+    key = address_key()
+    try:
+        return not all(limiter.limiter.test(item, "connect-failures", key) for item in _connect_failure_limits())
+    except Exception as error:  # a storage outage must not stop connections
+        logger.warning("Failed connects not counted: %s", error)
+        return False
+
+
+def count_failed_connect() -> None:
+    key = address_key()
+    try:
+        for item in _connect_failure_limits():
+            limiter.limiter.hit(item, "connect-failures", key)
+    except Exception as error:
+        logger.warning("Failed connects not counted: %s", error)
