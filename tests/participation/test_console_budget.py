@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("fast_coalescing")
 @pytest.fixture
 def stopped_clock(app):
     """Budgets that do not refill while the test sends (it takes a few seconds)."""
-    app.extensions["realtime.buckets"] = ratelimit.Buckets(clock=lambda: 1000.0)
+    ratelimit.use_clock(app, lambda: 1000.0)
 
 
 def test_a_moderation_team_approves_more_at_once_than_a_phone_may_send(
