@@ -93,6 +93,106 @@ def quality(engine: str, texts: list[str], truth: list[str]) -> list[str]:
     return lines
 
 
+# -- alternatives (measured, not adopted: see docs/performance.md) ---------------------------------------------
+
+
+def nearest_neighbour_accuracy(similarity: np.ndarray, truth: list[str]) -> float:
+    """Share of cards whose most similar other card has the same theme: a ceiling for pure groups."""
+    labels = np.asarray(truth)
+    masked = similarity.copy()
+    np.fill_diagonal(masked, -np.inf)
+    return float((labels[masked.argmax(axis=1)] == labels).mean())
+
+
+def _tree_groups(similarity: np.ndarray, method: str):
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(algorithms._condensed_distances(similarity), method=method)
+    for cut in np.unique(np.round(tree[:, 2], 4)):
+        labels = fcluster(tree, t=cut, criterion="distance")
+        yield [list(np.flatnonzero(labels == c)) for c in np.unique(labels) if (labels == c).sum() >= 3]
+
+
+def _closer_to_own_group(similarity: np.ndarray, groups: list[list[int]]) -> list[list[int]]:
+    """Keep a card only if it is closer on average to its own group than to any other proposed group."""
+    kept = []
+    for number, group in enumerate(groups):
+        members = []
+        for card in group:
+            own = (similarity[card, group].sum() - similarity[card, card]) / (len(group) - 1)
+            other = max((similarity[card, g].mean() for n, g in enumerate(groups) if n != number), default=-1.0)
+            if own > other:
+                members.append(card)
+        if len(members) >= 3:
+            kept.append(members)
+    return kept
+
+
+def _shared_neighbours(similarity: np.ndarray, k: int) -> np.ndarray:
+    masked = similarity.copy()
+    np.fill_diagonal(masked, -np.inf)
+    near = np.zeros_like(similarity)
+    np.put_along_axis(near, np.argsort(-masked, axis=1)[:, :k], 1.0, axis=1)
+    return (near @ near.T) / k
+
+
+def _mutual_neighbour_groups(similarity: np.ndarray, k: int, floor: float) -> list[list[int]]:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    masked = similarity.copy()
+    np.fill_diagonal(masked, -np.inf)
+    near = np.zeros(similarity.shape, dtype=bool)
+    np.put_along_axis(near, np.argsort(-masked, axis=1)[:, :k], True, axis=1)
+    count, labels = connected_components(csr_matrix(near & near.T & (similarity >= floor)), directed=False)
+    return [list(np.flatnonzero(labels == c)) for c in range(count) if (labels == c).sum() >= 3]
+
+
+def frontier(candidates, truth) -> dict[str, float]:
+    """Best coverage at a purity floor, and best purity at a coverage floor, over candidate groupings."""
+    points = [algorithms.purity_and_coverage(groups, truth) for groups in candidates]
+    result = {f"coverage at ≥ {p:.0%} pure": max([c for q, c in points if q >= p] or [0.0]) for p in (0.7, 0.8, 0.85)}
+    result |= {f"purity at ≥ {c:.0%} coverage": max([q for q, d in points if d >= c] or [0.0]) for c in (0.3, 0.4, 0.5)}
+    return result
+
+
+def alternatives(texts: list[str], truth: list[str]) -> list[str]:
+    """The trade-off of purity against coverage for each tried alternative, over all its parameters."""
+    e5 = vectors_for("e5", texts)
+    similarity = algorithms.similarities(e5)
+    ngrams = algorithms.similarities(embedding.tfidf_vectors(texts))
+    quantiles = np.quantile(similarity[np.triu_indices(len(texts), 1)], [0.9, 0.95, 0.98])
+    variants = {
+        "average linkage, global cut (adopted)": list(_tree_groups(similarity, "average")),
+        "complete linkage": list(_tree_groups(similarity, "complete")),
+        "average linkage + cards closer to own group than to any other": [
+            _closer_to_own_group(similarity, groups) for groups in _tree_groups(similarity, "average")
+        ],
+        "shared nearest neighbours (k = 5, 10, 15), average linkage": [
+            groups for k in (5, 10, 15) for groups in _tree_groups(_shared_neighbours(similarity, k), "average")
+        ],
+        "mutual k-nearest neighbours (k = 2…10, similarity floors)": [
+            _mutual_neighbour_groups(similarity, k, floor) for k in range(2, 11) for floor in (-1.0, *quantiles)
+        ],
+    }
+    for weight in (0.2, 0.3, 0.5):
+        variants[f"hybrid {1 - weight:.1f} · e5 + {weight:.1f} · n-grams"] = list(
+            _tree_groups((1 - weight) * similarity + weight * ngrams, "average")
+        )
+    keys = list(frontier([[]], truth))
+    lines = [
+        f"1-NN accuracy: e5 {nearest_neighbour_accuracy(similarity, truth):.2f}, "
+        f"n-grams {nearest_neighbour_accuracy(ngrams, truth):.2f}, "
+        f"hybrid 0.7/0.3 {nearest_neighbour_accuracy(0.7 * similarity + 0.3 * ngrams, truth):.2f}\n",
+        "| alternative | " + " | ".join(keys) + " |",
+        "| --- |" + " --- |" * len(keys),
+    ]
+    for name, candidates in variants.items():
+        best = frontier(candidates, truth)
+        lines.append(f"| {name} | " + " | ".join(f"{best[key]:.0%}" for key in keys) + " |")
+    return lines
+
+
 def timing(engine: str, texts: list[str], sizes=(100, 1000)) -> list[str]:
     lines = []
     for size in sizes:
@@ -118,8 +218,12 @@ def timing(engine: str, texts: list[str], sizes=(100, 1000)) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quality only, no timing up to 1,000 cards")
+    parser.add_argument("--alternatives", action="store_true", help="only the alternatives tried for the e5 engine")
     args = parser.parse_args()
     texts, truth = load_labelled()
+    if args.alternatives:
+        print("\n".join(alternatives(texts, truth)))
+        return
     engines = ["e5", "tfidf"] if embedding.is_e5_available() else ["tfidf"]
     print(f"Labelled set: {len(texts)} cards in {len(set(truth))} themes ({LABELLED.relative_to(ROOT)}).\n")
     print(

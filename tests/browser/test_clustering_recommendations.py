@@ -14,6 +14,8 @@ import socketio
 from live.liveforum import Screen, log_in
 from playwright.sync_api import Page, expect
 
+from browser.a11y import Audit
+
 CARDS = [
     "Mehr Personal im ASD",
     "Personal im ASD aufstocken",
@@ -192,6 +194,16 @@ def test_draft_a_recommendation_and_a_phone_gives_a_consent_check(
         expect(item).to_contain_text("Ohne Landesmittel nicht umsetzbar")
         expect(phone.get_by_text("Kein Konsens")).to_be_visible()
         screenshot("03-consent-result")
+
+        # By organisation: the one phone did not check in, a group of one, so it is not shown on its own.
+        item.get_by_role("button", name=named("Aufschlüsselung laden", "Personal")).click()
+        table = item.get_by_role("table", name="Konsens-Check „Personal“ nach Gruppen")
+        expect(table.locator("tbody tr")).to_have_text(re.compile(r"Ohne Angabe\s*< 5\s*zu wenige Personen"))
+        expect(table.locator(".breakdown-total")).to_contain_text("Alle")
+        audit = Audit()
+        audit.check(page, "console: consent breakdown")
+        assert not audit.findings, audit.report()
+        screenshot("04-consent-breakdown")
     finally:
         phone_context.close()
 
@@ -200,4 +212,4 @@ def test_draft_a_recommendation_and_a_phone_gives_a_consent_check(
     projector.goto(f"{live_server.url}/{forum.code}/screen?key={forum.key()}")
     expect(projector.locator(".prec-topic")).to_have_text("Personal")
     expect(projector.locator(".consent-result")).to_contain_text("Ohne Landesmittel nicht umsetzbar")
-    screenshot("04-projector-recommendation", target=projector, full_page=False)
+    screenshot("05-projector-recommendation", target=projector, full_page=False)
