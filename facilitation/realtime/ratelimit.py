@@ -299,13 +299,17 @@ def _connect_failure_limits():
     return parse_many(current_app.config.get("SOCKET_CONNECT_FAILURE_LIMIT") or CONNECT_FAILURE_LIMIT)
 
 
+def _failure_key(address: str) -> tuple[str, ...]:
+    return (current_app.config.get("RATELIMIT_KEY_PREFIX") or "facilitation", "connect-failures", address)
+
+
 def connects_refused() -> bool:
     """The client's address used up its failed-connect budget and this connect carries no cookie."""
     if request.cookies:
         return False
     key = address_key()
     try:
-        return not all(limiter.limiter.test(item, "connect-failures", key) for item in _connect_failure_limits())
+        return not all(limiter.limiter.test(item, *_failure_key(key)) for item in _connect_failure_limits())
     except Exception as error:  # a storage outage must not stop connections
         logger.warning("Failed connects not counted: %s", error)
         return False
@@ -315,6 +319,6 @@ def count_failed_connect() -> None:
     key = address_key()
     try:
         for item in _connect_failure_limits():
-            limiter.limiter.hit(item, "connect-failures", key)
+            limiter.limiter.hit(item, *_failure_key(key))
     except Exception as error:
         logger.warning("Failed connects not counted: %s", error)
