@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from facilitation.activities import services as activity_services
-from facilitation.exports import collect, docx
+from facilitation.exports import collect, csv, docx, pdf
 from facilitation.exports.tables import HIDDEN, TOTAL
 from facilitation.extensions import db
 from facilitation.participation import services as participation_services
@@ -162,14 +162,23 @@ def test_no_breakdown_without_answers(workshop, owner, step):
     assert collect.collect(workshop).consent_breakdowns == []
 
 
-def test_results_page_and_docx_show_them(checked, workshop, owner, app, login):
+def test_results_page_and_every_export_show_them(checked, workshop, owner, app, login):
     http = app.test_client()
     login(http, owner)
     page = http.get(f"/workshops/{workshop.id}/results").get_data(as_text=True)
     assert "Konsens-Check nach Organisation" in page and "Konsens-Check nach Rolle" in page
     assert "Übrige Gruppen zusammen" in page
 
-    tables = readers.docx_tables(docx.write(collect.collect(workshop)))
+    report = collect.collect(workshop)
+    tables = readers.docx_tables(docx.write(report))
     [by_org] = [t for t in tables if t[0][:3] == ["Nr.", "Organisation", "Personen"]]
     land = next(row for row in by_org if row[1] == LAND)
     assert land[2] == "< 5" and set(land[3:]) == {""}
+
+    pdf_text = "\n".join(readers.pdf_pages(pdf.write(report)))
+    assert "Konsens-Check nach Organisation" in pdf_text and "Konsens-Check nach Rolle" in pdf_text
+
+    csv_files = readers.csv_files(csv.write(report))
+    [name] = [name for name in csv_files if "konsens-organisation" in name]
+    rows = readers.csv_rows(csv_files[name])
+    assert [row[1:3] for row in rows if row[1] in (ROSTOCK, LAND)] == [[ROSTOCK, "6"], [LAND, "< 5"]]
