@@ -2,15 +2,17 @@
 
 import io
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from facilitation.exports import archive, services
+from facilitation.exports import archive, pdf, services
 from facilitation.extensions import db
 from facilitation.workshops import services as workshop_services
 from facilitation.workshops.models import AuditEntry, Membership, Role, Workshop
+from tests.exports.readers import csv_files
 
 MIMETYPES = {
     "pdf": "application/pdf",
@@ -183,6 +185,47 @@ def test_export_command_writes_the_same_file_as_the_download(team, runner, tmp_p
     assert written.is_file() and str(written) in result.output
     if fmt == "json":
         assert json.loads(written.read_bytes())["format"] == "facilitation.archive"
+
+
+def test_the_download_is_the_commands_file_built_in_a_child_process(team, as_, runner, tmp_path):
+    """The route runs ``export-workshop --id`` in a child process: the same tables, one audit entry."""
+    response = as_(team.accounts["owner"]).get(f"/workshops/{team.workshop.id}/export.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == str(len(response.data))
+    result = runner.invoke(
+        args=["export-workshop", "--id", str(team.workshop.id), "--format", "csv", "--output", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    written = tmp_path / services.filename(team.workshop, services.FORMATS["csv"])
+    assert csv_files(written.read_bytes()) == csv_files(response.data)
+    exported = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "workshop.exported").order_by(AuditEntry.id)
+    ).all()
+    assert [entry.account_id for entry in exported] == [team.accounts["owner"].id, None]  # the route's, the CLI's
+
+
+def test_export_command_without_audit_and_its_refusals(team, app, runner, tmp_path):
+    workshop = team.workshop
+    result = runner.invoke(
+        args=["export-workshop", "--id", str(workshop.id), "--format", "json", "--output", str(tmp_path), "--no-audit"]
+    )
+    assert result.exit_code == 0, result.output
+    assert not db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "workshop.exported"))
+    result = runner.invoke(args=["export-workshop", workshop.join_code, "--id", str(workshop.id)])
+    assert result.exit_code == 2 and "either" in result.output
+    result = runner.invoke(args=["export-workshop", "--id", "999999", "--output", str(tmp_path)])
+    assert result.exit_code == 1 and "No workshop" in result.output
+    app.config["EXPORT_FONT_DIR"] = str(tmp_path)  # no fonts there
+    result = runner.invoke(args=["export-workshop", "--id", str(workshop.id), "--output", str(tmp_path)])
+    assert result.exit_code == services.FONT_MISSING_STATUS and "fonts-dejavu-core" in result.output
+
+
+def test_result_templates_link_only_to_routes_that_exist(app):
+    """Every ``url_for`` target in templates/results names a registered endpoint."""
+    targets = set()
+    for template in (pdf.ROOT / "templates" / "results").glob("*.html"):
+        targets |= set(re.findall(r"url_for\(\s*['\"]([\w.]+)['\"]", template.read_text("utf-8")))
+    assert targets and targets <= set(app.view_functions), targets - set(app.view_functions)
 
 
 def test_export_command_refuses_an_unknown_code(app, runner, tmp_path):
