@@ -37,7 +37,7 @@ export class Live {
     this.options = options;
     this.version = -1;
     this.handlers = {};
-    this.missed = new Set(); // events that came while nothing handled them (a module still loading)
+    this.missed = []; // [event, payload] that no handler took since the last snapshot (a module still loading)
     this.text = strings();
     this.queue = new CommandQueue(`facilitation:queue:${options.code}`);
     this.flushing = false;
@@ -61,16 +61,27 @@ export class Live {
       }
       const handler = this.handlers[event];
       if (handler) handler(payload);
-      else this.missed.add(event);
+      else if (event !== "snapshot" && this.missed.length < 200) this.missed.push([event, payload]);
     });
     window.addEventListener("online", () => this.socket.connected || this.socket.connect());
   }
 
   on(event, handler) { this.handlers[event] = handler; return this; }
 
-  handled() { return Object.keys(this.handlers); }
+  // Hand the events that came before their handler was there (a module loaded later) to it, in order.
+  // Only those since the last snapshot are kept: the snapshot already holds everything before.
+  replayMissed() {
+    const missed = this.missed;
+    this.missed = [];
+    for (const [event, payload] of missed) {
+      const handler = this.handlers[event];
+      if (handler) handler(payload);
+      else this.missed.push([event, payload]);
+    }
+  }
 
   applySnapshot(snapshot) {
+    this.missed = [];
     if (snapshot.activity) noteServerTime(snapshot.activity.timer);
     (snapshot.activities || []).forEach((activity) => noteServerTime(activity.timer));
     this.version = snapshot.version;

@@ -64,13 +64,9 @@ function loadKind(kind) {
   if (!loading[kind]) {
     loading[kind] = Promise.all([KINDS[kind].load(), loadStylesheet(stepNode.dataset[KINDS[kind].stylesheet])])
       .then(([module]) => {
-        const before = new Set(live.handled());
         KINDS[kind].connect(module);
         kinds[kind] = module;
-        // An event for this kind that came before it was loaded found no handler: ask for the state again.
-        const added = live.handled().filter((event) => !before.has(event));
-        if (added.some((event) => live.missed.has(event))) live.refresh();
-        added.forEach((event) => live.missed.delete(event));
+        live.replayMissed(); // this kind's events that came while it was loading
         return module;
       })
       .catch(() => null)

@@ -58,7 +58,8 @@ class Audit:
         self.checked.append(state)
         for violation in violations:
             if violation["impact"] not in BLOCKING:
-                self.minor.append(f"[{state}] {violation['impact']}: {violation['id']} ({violation['count']})")
+                nodes = "; ".join(node.split(" — ")[0] for node in violation["nodes"][:3])
+                self.minor.append(f"[{state}] {violation['impact']}: {violation['id']} ({violation['count']}): {nodes}")
                 continue
             nodes = "\n".join(f"      {node}" for node in violation["nodes"])
             self.findings.append(

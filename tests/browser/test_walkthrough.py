@@ -93,6 +93,12 @@ def named(action: str, subject: str) -> re.Pattern:
 
 def shot(number: int, name: str, page: Page, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The settled page, not a focus ring or hover colour half-way through its transition.
+    page.evaluate(
+        """() => Promise.all(document.getAnimations()
+            .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+            .map((a) => a.finished.catch(() => null)))"""
+    )
     page.screenshot(path=str(SCREENSHOTS / f"walkthrough-{number:02d}-{name}.png"), full_page=full_page)
 
 
@@ -410,6 +416,7 @@ def test_the_demo_forum_from_start_to_end(browser: Browser, live_server, moderat
             helper.command("approve_card", {"card_id": ack["card"]["id"]})
         expect(mine).to_contain_text("freigegeben")
         audit.check(console, "console: moderated")
+        console.evaluate("window.scrollTo(0, 0)")  # the step and its columns, not the middle of the list
         shot(12, "console-moderation", console)
 
         # 7. Reveal: the wall on the projector.
