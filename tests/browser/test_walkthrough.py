@@ -93,7 +93,9 @@ def named(action: str, subject: str) -> re.Pattern:
 
 def shot(number: int, name: str, page: Page, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    # The settled page, not a focus ring or hover colour half-way through its transition.
+    # The settled page: no button left in its hover colour by the last click (the mouse goes to a corner),
+    # no focus ring or colour half-way through its transition.
+    page.mouse.move(page.viewport_size["width"] - 1, page.viewport_size["height"] - 1)
     page.evaluate(
         """() => Promise.all(document.getAnimations()
             .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
