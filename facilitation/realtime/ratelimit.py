@@ -10,6 +10,9 @@ tabs sit on two processes, or who reconnects to another one, has one budget, not
 Redis does not answer, each process counts in its own memory until it does.
 
 The clock is injectable (:func:`use_clock`): tests freeze it, so no bucket refills while they send.
+
+Connections are bounded too (:class:`Connections`, :func:`connects_refused`): how many a sender holds
+at once on a process, and how often an address may fail to connect.
 """
 
 import logging
