@@ -2,8 +2,9 @@
 
 Pure: no Flask app, no database; Jinja2 on its own renders the template. A4, German hyphenation
 (``lang`` plus ``hyphens: auto``), table headers repeated on every page, a tagged PDF (PDF/UA-1) for
-screen readers, and a font from a known folder (DejaVu Sans from Debian's ``fonts-dejavu-core``) so
-umlauts, dashes and „quotes“ render the same on every installation.
+screen readers, and a font bundled with the app (DejaVu Sans in ``exports/fonts``, taken from Debian's
+``fonts-dejavu-core`` 2.37, licence in ``fonts/LICENSE``) so umlauts, dashes and „quotes“ render the
+same on every installation.
 """
 
 import base64
@@ -12,14 +13,15 @@ from pathlib import Path
 
 import jinja2
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from facilitation.exports.collect import Report
 from facilitation.exports.tables import Column, Table, format_cell
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates" / "results"
-#: Debian's fonts-dejavu-core (installed by .ci/run and listed in the README's requirements).
-DEFAULT_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+#: The bundled DejaVu files; ``FACILITATION_FONT_DIR`` (or ``EXPORT_FONT_DIR``) may name another folder.
+DEFAULT_FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = {
     "regular": "DejaVuSans.ttf",
     "bold": "DejaVuSans-Bold.ttf",
@@ -27,8 +29,9 @@ FONT_FILES = {
     "condensed": "DejaVuSansCondensed.ttf",
     "condensed_bold": "DejaVuSansCondensed-Bold.ttf",
 }
-#: The family the SVG charts are drawn in inside the PDF (the screens' list names fonts a PDF lacks).
-CHART_FONT = "DejaVu Sans"
+#: The family the SVG charts are drawn in inside the PDF and the DOCX's PNGs: the bundled font (the
+#: screens' list names fonts a PDF lacks).
+CHART_FONT = "Doc"
 #: Columns of a breakdown that fit on a portrait page next to the group names.
 BREAKDOWN_COLUMNS = 9
 
@@ -44,8 +47,8 @@ def fonts(folder: Path | None = None) -> dict[str, str]:
     if missing:
         raise FontMissing(
             f"PDF export needs the DejaVu fonts ({', '.join(missing)}) in {folder}: "
-            "install Debian's fonts-dejavu-core (apt-get install fonts-dejavu-core) "
-            "or point FACILITATION_FONT_DIR at a folder with these files."
+            "point FACILITATION_FONT_DIR at a folder with these files (Debian's fonts-dejavu-core has them "
+            "in /usr/share/fonts/truetype/dejavu) or unset it to use the ones bundled in facilitation/exports/fonts."
         )
     return {key: (folder / name).as_uri() for key, name in FONT_FILES.items()}
 
@@ -103,8 +106,12 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def stylesheet(font_urls: dict[str, str], labels: dict[str, str]) -> str:
-    """The print stylesheet with the font files declared (``@font-face`` needs their paths)."""
+def font_faces(font_urls: dict[str, str]) -> list[str]:
+    """``@font-face`` rules of the families ``Doc`` and ``Doc Condensed`` (the bundled DejaVu files).
+
+    WeasyPrint honours them only with a ``FontConfiguration`` given to both ``CSS`` and ``write_pdf``;
+    without it the text silently falls back to whatever sans-serif the system has.
+    """
     faces = [
         ("Doc", "regular", "normal", "normal"),
         ("Doc", "bold", "bold", "normal"),
@@ -112,11 +119,16 @@ def stylesheet(font_urls: dict[str, str], labels: dict[str, str]) -> str:
         ("Doc Condensed", "condensed", "normal", "normal"),
         ("Doc Condensed", "condensed_bold", "bold", "normal"),
     ]
-    rules = [
+    return [
         f'@font-face {{ font-family: "{family}"; src: url("{font_urls[key]}"); font-weight: {weight}; '
         f"font-style: {style}; }}"
         for family, key, weight, style in faces
     ]
+
+
+def stylesheet(font_urls: dict[str, str], labels: dict[str, str]) -> str:
+    """The print stylesheet with the font files declared (``@font-face`` needs their paths)."""
+    rules = font_faces(font_urls)
     page = f"{_css_string(labels['page'] + ' ')} counter(page) {_css_string(' ' + labels['of'] + ' ')} counter(pages)"
     footer = f"@page {{ @bottom-right {{ content: {page}; }} }}"
     widths = [f"col.p{n} {{ width: {n}%; }}" for n in range(1, 101)]
@@ -126,5 +138,10 @@ def stylesheet(font_urls: dict[str, str], labels: dict[str, str]) -> str:
 def write(report: Report, font_dir: Path | None = None) -> bytes:
     """The Dokumentation as PDF bytes."""
     font_urls = fonts(font_dir)
+    font_config = FontConfiguration()
     document = HTML(string=html(report), base_url=str(TEMPLATES))
-    return document.write_pdf(stylesheets=[CSS(string=stylesheet(font_urls, report.labels))], pdf_variant="pdf/ua-1")
+    return document.write_pdf(
+        stylesheets=[CSS(string=stylesheet(font_urls, report.labels), font_config=font_config)],
+        font_config=font_config,
+        pdf_variant="pdf/ua-1",
+    )

@@ -10,8 +10,9 @@ import re
 
 import pypdfium2
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
-from facilitation.exports.pdf import chart_uri
+from facilitation.exports.pdf import chart_uri, font_faces, fonts
 
 #: Pixels of the PNG's width: sharp when printed 16 cm wide (~250 dpi).
 PNG_WIDTH = 1600
@@ -28,11 +29,15 @@ def svg_size(svg: str) -> tuple[float, float]:
 def png(svg: str, width: int = PNG_WIDTH) -> bytes:
     """The chart as PNG bytes, ``width`` pixels wide."""
     svg_width, svg_height = svg_size(svg)
+    font_config = FontConfiguration()
     page = CSS(
-        string=f"@page {{ size: {svg_width}px {svg_height}px; margin: 0 }} "
-        f"html, body {{ margin: 0 }} img {{ display: block; width: {svg_width}px; height: {svg_height}px }}"
+        string="\n".join(font_faces(fonts())) + f"@page {{ size: {svg_width}px {svg_height}px; margin: 0 }} "
+        f"html, body {{ margin: 0 }} img {{ display: block; width: {svg_width}px; height: {svg_height}px }}",
+        font_config=font_config,
     )
-    document = HTML(string=f'<img src="{chart_uri(svg)}" alt="">').write_pdf(stylesheets=[page])
+    document = HTML(string=f'<img src="{chart_uri(svg)}" alt="">').write_pdf(
+        stylesheets=[page], font_config=font_config
+    )
     pdf = pypdfium2.PdfDocument(document)
     try:
         first = pdf[0]

@@ -1,9 +1,11 @@
 """Every download read back with a real reader and checked against the database."""
 
 import re
+import shutil
 from io import BytesIO
 
 import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -178,12 +180,7 @@ def test_pdf_dokumentation_matches_the_database(forum):
     sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
     assert sizes[0] == (595, 842)
     assert (842, 595) in sizes  # the recommendations on a landscape page
-    fonts = {
-        font.get_object()["/BaseFont"].split("+")[-1]
-        for page in reader.pages
-        for font in page["/Resources"].get("/Font", {}).values()
-    }
-    assert "DejaVu-Sans" in fonts and "DejaVu-Sans-Bold" in fonts
+    assert {"DejaVu Sans", "DejaVu Sans Bold"} <= pdf_font_names(data)
     assert reader.metadata.title.startswith(forum.workshop.title)
 
 
@@ -194,6 +191,45 @@ def test_pdf_repeats_table_headers_on_every_page(forum):
     pages = pdf_pages(pdf.write(report))
     with_header = [page for page in pages if "Nr. Schritt Art Frage oder Auftrag" in page]
     assert len(with_header) >= 2
+
+
+def test_pdf_font_is_bundled_with_the_app():
+    """No system font needed: the DejaVu files and their licence ship in facilitation/exports/fonts."""
+    assert pdf.DEFAULT_FONT_DIR.is_relative_to(pdf.ROOT / "facilitation")
+    assert all(url.startswith(pdf.DEFAULT_FONT_DIR.as_uri()) for url in pdf.fonts().values())
+    assert "Bitstream Vera" in (pdf.DEFAULT_FONT_DIR / "LICENSE").read_text()
+
+
+def pdf_font_names(data: bytes) -> set[str]:
+    """Full names (from the embedded files' name tables) of the fonts of every page and of every form
+    (the charts are drawn as forms)."""
+    names = set()
+
+    def visit(resources) -> None:
+        for font in resources.get("/Font", {}).values():
+            font = font.get_object()
+            if "/DescendantFonts" in font:
+                font = font["/DescendantFonts"][0].get_object()
+            embedded = font["/FontDescriptor"].get_object()["/FontFile2"].get_data()
+            names.add(TTFont(BytesIO(embedded))["name"].getDebugName(4))
+        for form in resources.get("/XObject", {}).values():
+            visit(form.get_object().get("/Resources", {}))
+
+    for page in PdfReader(BytesIO(data)).pages:
+        visit(page["/Resources"])
+    return names
+
+
+def test_pdf_text_and_charts_use_the_font_files_named(forum, tmp_path):
+    """The files are really used, not the system's sans-serif: a folder whose "DejaVuSans.ttf" is the
+    serif face gives a PDF in which body text and chart labels are set in it."""
+    for name in pdf.FONT_FILES.values():
+        shutil.copy(pdf.DEFAULT_FONT_DIR / name, tmp_path / name)
+    shutil.copy(pdf.DEFAULT_FONT_DIR / "DejaVuSans-Oblique.ttf", tmp_path / "DejaVuSans.ttf")
+    names = pdf_font_names(pdf.write(collect.collect(forum.workshop), tmp_path))
+    assert "DejaVu Sans Oblique" in names and "DejaVu Sans" not in names, names
+    names = pdf_font_names(pdf.write(collect.collect(forum.workshop)))
+    assert {"DejaVu Sans", "DejaVu Sans Bold", "DejaVu Sans Condensed Bold"} <= names, names
 
 
 def test_pdf_says_which_package_is_missing_without_the_font(forum, tmp_path):
