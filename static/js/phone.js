@@ -44,41 +44,56 @@ live
 
 const KINDS = {
   vote: {
-    load: () => import("./kinds/vote.js"),
+    load: (retry) => import(retry ? `./kinds/vote.js?retry=${retry}` : "./kinds/vote.js"),
     stylesheet: "cssVote", // data-css-vote on #step
     connect: (module) => module.connectPhone({ live, state, render, notify }),
   },
   recommendations: {
-    load: () => import("./kinds/recommendations.js"),
+    load: (retry) => import(retry ? `./kinds/recommendations.js?retry=${retry}` : "./kinds/recommendations.js"),
     stylesheet: "cssRecommendations",
     connect: (module) => module.connectPhone(live, state, render),
   },
 };
 const kinds = {}; // kind → its module, once loaded and connected
 const loading = {}; // kind → the promise of its module and stylesheet, while they load
+// A failed import() may stay failed for its URL (browsers that keep failures in their module map): a
+// retry asks under another.
+const failedImports = {}; // kind → how many imports of it failed
+const RETRY_MS = 3000;
+let retryTimer = null;
 
-// Load a kind's module and stylesheet once; resolves with the module, or null if the network failed
-// (the next render after a reconnect tries again).
+// Load a kind's module and stylesheet once; resolves with the module, or null if the network failed.
+// The step on the screen is drawn again when its kind is there, or tried again a little later.
 function loadKind(kind) {
   if (kinds[kind]) return Promise.resolve(kinds[kind]);
   if (!loading[kind]) {
-    loading[kind] = Promise.all([KINDS[kind].load(), loadStylesheet(stepNode.dataset[KINDS[kind].stylesheet])])
-      .then(([module]) => {
-        KINDS[kind].connect(module);
-        kinds[kind] = module;
+    const spec = KINDS[kind];
+    const module = spec.load(failedImports[kind] || 0).catch((error) => {
+      failedImports[kind] = (failedImports[kind] || 0) + 1;
+      throw error;
+    });
+    loading[kind] = Promise.all([module, loadStylesheet(stepNode.dataset[spec.stylesheet])])
+      .then(([loaded]) => {
+        spec.connect(loaded);
+        kinds[kind] = loaded;
         live.replayMissed(); // this kind's events that came while it was loading
-        return module;
+        return loaded;
       })
       .catch(() => null)
       .finally(() => { delete loading[kind]; });
+    loading[kind].then((loaded) => {
+      if (!state.activity || state.activity.kind !== kind) return;
+      if (loaded) render();
+      else if (!retryTimer) retryTimer = setTimeout(() => { retryTimer = null; render(); }, RETRY_MS);
+    });
   }
   return loading[kind];
 }
 
 function loadStylesheet(href) {
   if (!href || document.querySelector(`link[rel="stylesheet"][href="${CSS.escape(href)}"]`)) return null;
-  return new Promise((resolve) => {
-    const link = el("link", { rel: "stylesheet", href, onload: resolve, onerror: resolve });
+  return new Promise((resolve, reject) => {
+    const link = el("link", { rel: "stylesheet", href, onload: resolve, onerror() { link.remove(); reject(new Error(href)); } });
     document.head.append(link);
   });
 }
@@ -159,10 +174,10 @@ function content(activity) {
   return [...header, ...(body ? body(activity) : [el("p", { class: "look-up", text: t.look_up })])];
 }
 
-// A kind's view once its module is there; until then "loading", and a render when it arrives.
+// A kind's view once its module is there; until then "loading" (loadKind draws the step again).
 function kindView(kind, view) {
   if (kinds[kind]) return view();
-  loadKind(kind).then((module) => { if (module) render(); });
+  loadKind(kind);
   return [el("p", { class: "loading", role: "status", text: t.loading })];
 }
 

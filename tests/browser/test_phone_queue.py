@@ -83,3 +83,37 @@ def test_a_ballot_queued_before_a_reload_is_sent_and_shown_once_the_voting_modul
     finally:
         context.close()
         helper.close()
+
+
+def test_a_voting_module_that_failed_to_load_is_fetched_again(browser: Browser, live_server, moderator):
+    """The Wi-Fi drops just as the phone fetches the voting module: it says "Wird geladen …" and tries again
+    (under another URL: some browsers keep a failed import for its URL), and the ballot appears."""
+    output = live_server.cli("load-demo", "--owner", moderator.email)
+    code = re.search(r"join code ([A-Z0-9]{6})", output).group(1)
+    forum = type("F", (), {"server": live_server})()
+    helper = Screen(forum, {"screen": "console", "code": code}, http=log_in(live_server))
+    context = browser.new_context(locale="de-DE", **PHONE)
+    context.set_default_timeout(TIMEOUT)
+    try:
+        step = next(a["id"] for a in helper.snapshot["activities"] if a["title"] == VOTE_STEP)
+        helper.command("change_workshop_state", {"state": "live"})
+        helper.command("open_activity", {"activity_id": step})
+        requests = []
+
+        def first_fails(route: Route) -> None:
+            requests.append(route.request.url)
+            if len(requests) == 1:
+                route.abort("internetdisconnected")
+            else:
+                route.continue_()
+
+        phone = context.new_page()
+        phone.route(re.compile(r"/static/js/kinds/vote\.js"), first_fails)
+        phone.goto(f"{live_server.url}/{code}")
+        expect(phone.locator("#vote-budget")).to_have_text("Noch 3 von 3 Punkten", timeout=TIMEOUT)
+        assert len(requests) >= 2 and "retry=" in requests[-1], requests
+        # Its stylesheet is there too: the topics are drawn as toggles, not as bare buttons.
+        assert phone.locator(".vote-toggle").first.evaluate("(e) => getComputedStyle(e).display") == "flex"
+    finally:
+        context.close()
+        helper.close()
