@@ -20,6 +20,13 @@ const FILES = [
   ["socket.io-client", "LICENSE", "socket.io", false],
   ["sortablejs", "modular/sortable.esm.js", "sortablejs", true],
   ["sortablejs", "LICENSE", "sortablejs", false],
+  // The PDF Dokumentation's font (WeasyPrint embeds it), so umlauts and dashes render everywhere.
+  ["dejavu-fonts-ttf", "ttf/DejaVuSans.ttf", "dejavu", true],
+  ["dejavu-fonts-ttf", "ttf/DejaVuSans-Bold.ttf", "dejavu", true],
+  ["dejavu-fonts-ttf", "ttf/DejaVuSans-Oblique.ttf", "dejavu", true],
+  ["dejavu-fonts-ttf", "ttf/DejaVuSansCondensed.ttf", "dejavu", true],
+  ["dejavu-fonts-ttf", "ttf/DejaVuSansCondensed-Bold.ttf", "dejavu", true],
+  ["dejavu-fonts-ttf", "LICENSE", "dejavu", false],
   // A devDependency: only present after a full `npm ci` (browser tests inject it).
   ["axe-core", "axe.min.js", "axe-core", false],
   ["axe-core", "LICENSE", "axe-core", false],
