@@ -13,12 +13,14 @@ import sqlite3
 import pytest
 from live.liveforum import Screen, log_in
 from playwright.sync_api import Browser, expect
+from serverproc import ROOT
 
 pytestmark = pytest.mark.browser
 
 CARD_STEP = "Erhalten – Zurücklassen – Neu gestalten"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 TIMEOUT = 20_000
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 #: 60:00 … 59:00: an hour's timer, shown within a minute of its start.
 AN_HOUR = r"(60:00|59:[0-5]\d)"
 #: 61:00 … 60:00: the same after "+1 Minute".
@@ -88,6 +90,10 @@ def test_a_timer_set_and_extended_in_the_console_counts_down_right_on_screens_wi
             re.compile(f"^Verbleibende Zeit: {AN_HOUR_AND_A_MINUTE}$"), timeout=TIMEOUT
         )
         expect(projector.locator("#timer-value")).to_have_text(re.compile(f"^{AN_HOUR_AND_A_MINUTE}$"), timeout=TIMEOUT)
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for name, page in (("console", console), ("phone", phone), ("projector", projector)):
+            page.screenshot(path=str(SCREENSHOTS / f"timers--{name}.png"))
 
         # A phone that joins later (its first timer comes in the snapshot) counts right too.
         late = phone_context.new_page()
