@@ -2,9 +2,9 @@
 
 Pure: no Flask app, no database; Jinja2 on its own renders the template. A4, German hyphenation
 (``lang`` plus ``hyphens: auto``), table headers repeated on every page, a tagged PDF (PDF/UA-1) for
-screen readers, and a font bundled with the app (DejaVu Sans in ``exports/fonts``, taken from Debian's
-``fonts-dejavu-core`` 2.37, licence in ``fonts/LICENSE``) so umlauts, dashes and „quotes“ render the
-same on every installation.
+screen readers, and a font installed with the app (DejaVu Sans from the npm package ``dejavu-fonts-ttf``,
+copied to ``static/vendor/dejavu`` with its licence by ``make install``) so umlauts, dashes and „quotes“
+render the same on every installation.
 """
 
 import base64
@@ -20,8 +20,9 @@ from facilitation.exports.tables import Column, Table, format_cell
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates" / "results"
-#: The bundled DejaVu files; ``FACILITATION_FONT_DIR`` (or ``EXPORT_FONT_DIR``) may name another folder.
-DEFAULT_FONT_DIR = Path(__file__).resolve().parent / "fonts"
+#: The DejaVu files ``make install`` copies from npm; ``FACILITATION_FONT_DIR`` (or ``EXPORT_FONT_DIR``)
+#: may name another folder.
+DEFAULT_FONT_DIR = ROOT / "static" / "vendor" / "dejavu"
 FONT_FILES = {
     "regular": "DejaVuSans.ttf",
     "bold": "DejaVuSans-Bold.ttf",
@@ -48,7 +49,7 @@ def fonts(folder: Path | None = None) -> dict[str, str]:
         raise FontMissing(
             f"PDF export needs the DejaVu fonts ({', '.join(missing)}) in {folder}: "
             "point FACILITATION_FONT_DIR at a folder with these files (Debian's fonts-dejavu-core has them "
-            "in /usr/share/fonts/truetype/dejavu) or unset it to use the ones bundled in facilitation/exports/fonts."
+            "in /usr/share/fonts/truetype/dejavu), or run `make install` to copy them to static/vendor/dejavu."
         )
     return {key: (folder / name).as_uri() for key, name in FONT_FILES.items()}
 

@@ -193,9 +193,9 @@ def test_pdf_repeats_table_headers_on_every_page(forum):
     assert len(with_header) >= 2
 
 
-def test_pdf_font_is_bundled_with_the_app():
-    """No system font needed: the DejaVu files and their licence ship in facilitation/exports/fonts."""
-    assert pdf.DEFAULT_FONT_DIR.is_relative_to(pdf.ROOT / "facilitation")
+def test_pdf_font_is_installed_with_the_app():
+    """No system font needed: the DejaVu files and their licence come from npm into static/vendor/dejavu."""
+    assert pdf.DEFAULT_FONT_DIR.is_relative_to(pdf.ROOT / "static" / "vendor")
     assert all(url.startswith(pdf.DEFAULT_FONT_DIR.as_uri()) for url in pdf.fonts().values())
     assert "Bitstream Vera" in (pdf.DEFAULT_FONT_DIR / "LICENSE").read_text()
 
