@@ -1,6 +1,9 @@
 """The Dokumentation as an editable Word document (DOCX), with the structure of the PDF.
 
-Pure: no Flask app, no database. A4 (python-docx starts from US Letter), real Word headings (so the
+The same chapters in the same order with the same headings as ``templates/results/dokumentation.html``:
+a few example cards per cluster in the body, every card in the appendix ("Anhang: alle Karten") when
+some are left out there (``tests/exports/test_exports_docx.py`` compares the headings with the PDF's
+outline). Pure: no Flask app, no database. A4 (python-docx starts from US Letter), real Word headings (so the
 table of contents and the navigation pane work), table header rows repeated on every page, the charts
 as PNG (``raster``), the recommendations on landscape pages, "Seite X von Y" in the footer. Organisers
 rework this file, so it uses Word's own styles instead of direct formatting wherever it can.
@@ -11,14 +14,14 @@ import io
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from facilitation.exports import raster
-from facilitation.exports.collect import Block, Report
+from facilitation.exports.collect import Block, CardGroup, Question, Report
 from facilitation.exports.tables import HIDDEN, TOTAL, Table, format_cell
 
 FONT = "Arial"
@@ -238,6 +241,11 @@ def _title_page(document, report: Report) -> None:
     _add(document).add_run().add_break(WD_BREAK.PAGE)
 
 
+def _has_appendix(report: Report) -> bool:
+    """Whether the body leaves cards out (more than ``collect.EXAMPLES`` in a group), as the PDF decides."""
+    return any(group.more for question in report.questions for group in question.groups)
+
+
 def _chapters(report: Report) -> list[str]:
     """The chapter titles, in the order ``_body`` writes them."""
     t = report.labels
@@ -247,7 +255,8 @@ def _chapters(report: Report) -> list[str]:
     chapters += [t["questions"]] if report.questions else []
     chapters += [t["votes"]] if report.votes else []
     chapters += [t["recommendations"]] if report.recommendations else []
-    return [*chapters, t["open_questions"], t["next_steps"]]
+    chapters += [t["open_questions"], t["next_steps"]]
+    return [*chapters, t["appendix"]] if _has_appendix(report) else chapters
 
 
 def _contents(document, report: Report) -> None:
@@ -408,17 +417,18 @@ def _body(document, report: Report) -> None:
             if not question.groups:
                 _add(document, t["no_cards"])
             for group in question.groups:
+                # The label, and right-aligned on the same line the mentions, as the PDF's cluster boxes.
                 heading = _add(document, style="Heading 3")
+                heading.paragraph_format.tab_stops.add_tab_stop(PORTRAIT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
                 heading.add_run(group.label)
-                count = heading.add_run(f"  ({group.mentions})")
+                count = heading.add_run(f"\t{group.mentions}")
                 count.bold = False
+                count.font.size = Pt(8.5)
                 count.font.color.rgb = SOFT
-                for card in group.cards:
-                    paragraph = _add(document, card["text"], "List Bullet")
-                    if question.columns and group.kind != "column" and card["column"]:
-                        tag = paragraph.add_run(f"  [{card['column']}]")
-                        tag.font.color.rgb = ACCENT
-                        tag.font.size = Pt(8.5)
+                for card in group.examples:
+                    _card(question, group, card, _add(document, card["text"], "List Bullet"))
+                if group.more:
+                    _note(document, f"+ {group.more} {t['more_cards']}")
             if question.matrix:
                 _table(document, report, question.matrix, PORTRAIT_WIDTH)
 
@@ -457,3 +467,36 @@ def _body(document, report: Report) -> None:
         _table(document, report, report.next_steps, PORTRAIT_WIDTH, title=False)
     else:
         _add(document, t["none_next"])
+
+    if _has_appendix(report):
+        _add(document).add_run().add_break(WD_BREAK.PAGE)
+        chapter(t["appendix"])
+        _appendix(document, report)
+
+
+def _card(question: Question, group: CardGroup, card: dict, paragraph) -> None:
+    """The card's column as a tag after its text, where the group is not that column."""
+    if question.columns and group.kind != "column" and card["column"]:
+        tag = paragraph.add_run(f"  [{card['column']}]")
+        tag.font.color.rgb = ACCENT
+        tag.font.size = Pt(8.5)
+
+
+def _appendix(document, report: Report) -> None:
+    """Every card of every group, numbered: plain paragraphs, quick for thousands of cards."""
+    for question in report.questions:
+        _add(document, question.title, "Heading 2")
+        for group in question.groups:
+            heading = _add(document, group.label, "Heading 3")
+            count = heading.add_run(f" {group.count}")
+            count.bold = False
+            count.font.size = Pt(8.5)
+            count.font.color.rgb = SOFT
+            for number, card in enumerate(group.cards, start=1):
+                paragraph = _add(document, f"{number}. {card['text']}")
+                paragraph.paragraph_format.space_after = Pt(1)
+                paragraph.paragraph_format.left_indent = Cm(0.6)
+                paragraph.paragraph_format.first_line_indent = Cm(-0.6)
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+                _card(question, group, card, paragraph)

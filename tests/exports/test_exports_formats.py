@@ -259,7 +259,7 @@ def test_docx_has_the_structure_and_content_of_the_dokumentation(forum):
     for card in visible_texts(forum.workshop):
         assert card in text
     for label, count in mentions(forum, "Ziele 2025–2030").items():
-        assert f"{label}  ({count} Nennung" in text
+        assert f"{label}\t{count} Nennung" in text
     for recommendation in forum.recommendations:
         assert recommendation.text in text
     # One chart per vote and the consent chart, each with its figures in words for screen readers.
