@@ -1,8 +1,10 @@
-"""Two server processes with one Redis share the failed-connect budget of a client address: failures on
-one process refuse cookieless connects on the other, before they are authenticated."""
+"""Two server processes with one Redis share the guards: the failed-connect budget of a client address
+and each participant's command budget."""
 
+import math
 import re
 import secrets
+import time
 
 import psycopg
 import pytest
@@ -13,7 +15,11 @@ from liveforum import MODERATOR_EMAIL, MODERATOR_PASSWORD, Forum, Screen
 from serverproc import ServerProcess
 from sqlalchemy.engine import make_url
 
+from facilitation.realtime.ratelimit import ANSWER_RATE
+
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
+
+STALE_FAILURES = "*LIMITER/facilitation/connect-failures/*"
 
 
 def refused(url: str, auth: dict) -> bool:
@@ -27,12 +33,13 @@ def refused(url: str, auth: dict) -> bool:
     return False
 
 
-def test_failed_connects_on_one_process_count_on_the_other(tmp_path, postgres_url, redis_url, screens):
+@pytest.fixture
+def two_servers(tmp_path, postgres_url, redis_url):
+    """Two processes on one PostgreSQL database and one Redis, with the demo workshop: (servers, code, key)."""
     queue = str(make_url(redis_url).set(database="13"))
     env = {
         "FACILITATION_MESSAGE_QUEUE": queue,
         "FACILITATION_MESSAGE_QUEUE_CHANNEL": f"facilitation-guard-{secrets.token_hex(4)}",
-        # The limiter's keys must not meet another run's: a database of its own would do too.
         "FACILITATION_SOCKET_CONNECT_FAILURE_LIMIT": "3 per hour",
     }
     first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
@@ -43,31 +50,60 @@ def test_failed_connects_on_one_process_count_on_the_other(tmp_path, postgres_ur
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(dsn) as connection:
         [(key,)] = connection.execute("SELECT screen_key FROM workshops WHERE join_code = %s", (code,)).fetchall()
-    redis_client = redis.Redis.from_url(queue)
-    stale = list(redis_client.scan_iter(match="*LIMITER/facilitation/connect-failures/*"))
-    if stale:  # an earlier run from this address
-        redis_client.delete(*stale)
+    # Failed connects are counted per address (ours is 127.0.0.1) for an hour: forget earlier runs'.
+    limits = redis.Redis.from_url(queue)
+    for stale in limits.scan_iter(match=STALE_FAILURES):
+        limits.delete(stale)
     servers = (first, second)
     try:
         for server in servers:
             server.start()
-        projector = {"screen": "projector", "code": code, "key": key}
-        assert not refused(second.url, projector), "the right key connects while the budget lasts"
-        for guess in range(3):
-            assert refused(first.url, {**projector, "key": f"guess-{guess}"})
-
-        assert refused(second.url, projector), "the other process refuses it now, right key or not"
-        # A phone with its cookie is authenticated as usual, on either process.
-        http = requests.Session()
-        assert http.get(f"{second.url}/{code}", timeout=10).status_code == 200
-        phone = Screen(Forum(second, code, ""), {"screen": "phone", "code": code}, http=http)
-        screens.opened.append(phone)
-        assert phone.snapshot["screen"] == "phone"
+        yield servers, code, key
         for server in servers:
             assert "Traceback" not in server.output(), server.output()[-3000:]
     finally:
         for server in servers:
             server.stop()
-        stale = list(redis_client.scan_iter(match="*LIMITER/facilitation/connect-failures/*"))
-        if stale:
-            redis_client.delete(*stale)
+        for stale in limits.scan_iter(match=STALE_FAILURES):
+            limits.delete(stale)
+
+
+def test_failed_connects_on_one_process_count_on_the_other(two_servers, screens):
+    (first, second), code, key = two_servers
+    projector = {"screen": "projector", "code": code, "key": key}
+    assert not refused(second.url, projector), "the right key connects while the budget lasts"
+    for guess in range(3):
+        assert refused(first.url, {**projector, "key": f"guess-{guess}"})
+
+    assert refused(second.url, projector), "the other process refuses it now, right key or not"
+    # A phone with its cookie is authenticated as usual.
+    http = requests.Session()
+    assert http.get(f"{second.url}/{code}", timeout=10).status_code == 200
+    phone = Screen(Forum(second, code, ""), {"screen": "phone", "code": code}, http=http)
+    screens.opened.append(phone)
+    assert phone.snapshot["screen"] == "phone"
+
+
+def test_a_participant_has_one_command_budget_over_both_processes(two_servers, screens):
+    """The same phone (one cookie) on both processes sends answers as fast as it can.
+
+    Shared, the budget lets through at most ``burst`` plus what refilled while the test ran, however
+    long that took; counted per process, each process would let ``burst`` through.
+    """
+    servers, code, _key = two_servers
+    http = requests.Session()
+    assert http.get(f"{servers[0].url}/{code}", timeout=10).status_code == 200
+    tabs = [Screen(Forum(server, code, ""), {"screen": "phone", "code": code}, http=http) for server in servers]
+    screens.opened.extend(tabs)
+
+    started = time.monotonic()
+    acks = [
+        tabs[number % 2].call("withdraw_card", {"client_id": f"probe-{number:04d}", "card_id": 999_999})
+        for number in range(2 * ANSWER_RATE.burst + 20)
+    ]
+    elapsed = time.monotonic() - started
+
+    let_through = [ack for ack in acks if ack.get("error") != "rate_limited"]
+    assert all(ack.get("error") == "not_found" for ack in let_through), let_through[:3]
+    refilled = math.ceil(elapsed * ANSWER_RATE.per_minute / 60)
+    assert len(let_through) <= ANSWER_RATE.burst + refilled + 1, (len(let_through), elapsed)
