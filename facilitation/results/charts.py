@@ -25,6 +25,9 @@ SCALE_COLOURS = ["#a4262c", "#c8501e", "#6c757d", "#2f7d4a", "#146c43"]
 FIST_COLOURS = ["#7d1a1f", "#a4262c", "#c8501e", "#2f7d4a", "#146c43", "#0b4f30"]
 #: Average width of a character, in font sizes (for wrapping; SVG text does not wrap by itself).
 CHAR_WIDTH = 0.6
+#: Lines a topic may take beside its bar: enough for the longest topic (120 characters, long German words) to be
+#: read in full, on the projector too; a row with more than two lines grows instead of cutting the topic off.
+LABEL_LINES = 6
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def bar_chart(results: dict, words: Words = Words(), *, title: str = "") -> str:
     """Horizontal bars, highest first: label, bar, value. Ties share the colour of the top ones."""
     method = results.get("method", "dots")
     options = results.get("options", [])
-    label_width, value_width, gap = 660, 150, 24
+    label_width, value_width, gap = 720, 150, 24
     bar_left = label_width + gap
     bar_space = WIDTH - bar_left - value_width - gap
     size = 36 if len(options) <= 8 else 32 if len(options) <= 12 else 26
@@ -116,11 +119,12 @@ def bar_chart(results: dict, words: Words = Words(), *, title: str = "") -> str:
     top = 16
     body = []
     highest = max((_figure(o, method) for o in options), default=0)
+    labels = [_label_lines(o["label"], label_width, size, bold=o.get("rank") == 1 and highest > 0) for o in options]
+    tops = _row_tops(labels, top, row, size)
     if not options or highest == 0:
-        height = max(top + row * max(len(options), 1), 240)
-        for index, option in enumerate(options):
-            y = top + index * row + row / 2
-            body += _label(option["label"], label_width, y, size)
+        height = max(tops[-1], 240)
+        for index, lines in enumerate(labels):
+            body += _label(lines, label_width, (tops[index] + tops[index + 1]) / 2, size)
         body.append(
             _text(
                 WIDTH / 2 + label_width / 2,
@@ -133,28 +137,40 @@ def bar_chart(results: dict, words: Words = Words(), *, title: str = "") -> str:
         )
         return _svg(height, body, title)
     for index, option in enumerate(options):
-        y = top + index * row
-        middle = y + row / 2
+        middle = (tops[index] + tops[index + 1]) / 2
         value = _figure(option, method)
         length = bar_space * value / highest
         fill = BAR_TOP if option.get("rank") == 1 else BAR
-        body += _label(option["label"], label_width, middle, size, bold=option.get("rank") == 1)
+        body += _label(labels[index], label_width, middle, size, bold=option.get("rank") == 1)
         body.append(
-            f'<rect x="{bar_left}" y="{y + row * 0.18:.0f}" width="{max(length, 4):.0f}" '
+            f'<rect x="{bar_left}" y="{middle - row * 0.32:.0f}" width="{max(length, 4):.0f}" '
             f'height="{row * 0.64:.0f}" rx="6" fill="{fill}"/>'
         )
         body.append(
             _text(bar_left + max(length, 4) + gap, middle + size * 0.36, f"{value:g}", size=size * 1.1, weight=700)
         )
-    height = top * 2 + row * len(options)
+    height = tops[-1] + top
     body.insert(
         0, f'<line x1="{bar_left}" x2="{bar_left}" y1="{top}" y2="{height - top}" stroke="{GRID}" stroke-width="3"/>'
     )
     return _svg(height, body, title)
 
 
-def _label(text: str, width: float, middle: float, size: float, *, bold: bool = False) -> list[str]:
-    lines = wrap(text, width - 8, size, bold=bold)
+def _label_lines(text: str, width: float, size: float, *, bold: bool = False) -> list[str]:
+    return wrap(text, width - 8, size, LABEL_LINES, bold=bold)
+
+
+def _row_tops(labels: list[list[str]], top: float, row: float, size: float) -> list[float]:
+    """Where each row starts, and after the last where the rows end: a row is ``row`` high and grows by a line
+    for each line of its topic beyond two."""
+    tops = [top]
+    for lines in labels or [[""]]:
+        tops.append(tops[-1] + row + max(0, len(lines) - 2) * size * 1.2)
+    return tops
+
+
+def _label(lines: list[str], width: float, middle: float, size: float, *, bold: bool = False) -> list[str]:
+    """A topic's lines, right-aligned to ``width`` and centred on ``middle``."""
     first = middle - (len(lines) - 1) * size * 0.6 + size * 0.36
     return [
         _text(width, first + index * size * 1.2, line, size=size, weight=700 if bold else 500, anchor="end")
@@ -206,10 +222,12 @@ def scale_chart(results: dict, words: Words = Words(), *, title: str = "", decim
                 anchor="end",
             )
         )
+    labels = [_label_lines(option["label"], label_width, size) for option in options]
+    tops = _row_tops(labels, legend, row, size)
     for index, option in enumerate(options):
-        y = legend + index * row
+        y = (tops[index] + tops[index + 1]) / 2 - row / 2
         middle = y + row / 2
-        body += _label(option["label"], label_width, middle, size)
+        body += _label(labels[index], label_width, middle, size)
         distribution = option.get("distribution", {})
         voters = option.get("voters", 0)
         x = bar_left
@@ -282,7 +300,7 @@ def scale_chart(results: dict, words: Words = Words(), *, title: str = "", decim
                         weight=700,
                     )
                 )
-    height = legend + row * max(len(options), 1) + 16
+    height = tops[-1] + 16
     return _svg(height, body, title)
 
 
@@ -339,7 +357,7 @@ def matrix_chart(results: dict, words: Words = Words(), *, title: str = "", deci
     line = size * 1.25
     y = top + size
     for index, option in enumerate(options):
-        lines = wrap(option["label"], list_width - 70, size, max_lines=2)
+        lines = wrap(option["label"], list_width - 70, size, max_lines=LABEL_LINES)
         body.append(
             f'<circle cx="{list_left + 24}" cy="{y - size * 0.32:.0f}" r="25" '
             f'fill="{BAR if option.get("x") is not None else UNPLACED}"/>'
