@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/exports.py                 # 2,000 cards, median of 5 per format
     .venv/bin/python bench/exports.py --cards 500 --runs 3
+    .venv/bin/python bench/exports.py --no-child       # only the exports in this process
 
 Builds the demo agenda ("Strategie 2025–2030") on a fresh SQLite file: 400 participants across the 13
 organisations and 8 roles of its check-in, CARDS approved cards on its two card questions (the
@@ -15,13 +16,23 @@ Each format is timed end to end through ``exports.services.export_workshop`` (ga
 from the database included); the first run of each format is a warm-up and not counted. Besides the
 wall-clock time the table shows the process's CPU time, which other work on a shared machine disturbs
 less.
+
+Then each format as the download route builds it: ``exports.services.export_in_child`` runs
+``flask --app wsgi export-workshop`` in a child process (RUNS times each, no warm-up: every download
+starts a fresh child). The second table shows its wall-clock time and the child's CPU time (from
+``getrusage(RUSAGE_CHILDREN)``), and first the cost of the child's start alone (the same command with
+``--help``: importing the app and its libraries). The load average before and after is printed, since
+on a shared machine it explains most of the spread.
 """
 
 import argparse
 import io
 import itertools
+import os
 import random
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -161,12 +172,51 @@ def pages_of(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
+def load() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_start(runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``flask --app wsgi export-workshop --help`` in the download's environment."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "export-workshop", "--help"]
+    times, cpu = [], []
+    for _run in range(runs):
+        started, used = time.perf_counter(), _children_cpu()
+        subprocess.run(command, cwd=ROOT, env=services._child_environment(), capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - used)
+    return times, cpu
+
+
+def child_exports(workshop, runs: int) -> list[tuple]:
+    """Each format through ``export_in_child``, as the download route builds it."""
+    rows = []
+    for fmt in services.FORMATS:
+        times, cpu = [], []
+        for _run in range(runs):
+            started, used = time.perf_counter(), _children_cpu()
+            export = services.export_in_child(workshop, fmt)
+            times.append(time.perf_counter() - started)
+            cpu.append(_children_cpu() - used)
+            export.file.close()
+        rows.append((fmt, statistics.median(times), min(times), max(times), statistics.median(cpu)))
+        print(f"{fmt} in a child process: {statistics.median(times):.2f} s", file=sys.stderr)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="folder to write one file per format into")
+    parser.add_argument("--no-child", action="store_true", help="skip the downloads through a child process")
     options = parser.parse_args()
+    print(f"Load average (1 / 5 / 15 min) at the start: {load()}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(
             {
@@ -214,12 +264,28 @@ def main() -> None:
             started = time.perf_counter()
             services.import_workshop(None, services.export_workshop(workshop, "json").data)
             restore = time.perf_counter() - started
+            load_in_process = load()
+            if not options.no_child:
+                start_times, start_cpu = child_start(options.runs)
+                child_rows = child_exports(workshop, options.runs)
     print(f"| format | median of {options.runs} | fastest | slowest | CPU (median) | size |")
     print("| --- | --- | --- | --- | --- | --- |")
     for fmt, median, fastest, slowest, used, size, extra in rows:
         size_text = f"{size / 1024:,.0f} KB{extra}"
         print(f"| {fmt} | {median:.2f} s | {fastest:.2f} s | {slowest:.2f} s | {used:.2f} s | {size_text} |")
     print(f"\nRestoring the JSON archive (import-workshop): {restore:.2f} s")
+    print(f"Load average (1 / 5 / 15 min) after the exports in this process: {load_in_process}")
+    if options.no_child:
+        return
+    print(
+        f"\nThe child's start alone (`export-workshop --help`): {statistics.median(start_times):.2f} s wall, "
+        f"{statistics.median(start_cpu):.2f} s CPU (medians of {options.runs})\n"
+    )
+    print(f"| download through a child process | median of {options.runs} | fastest | slowest | CPU of the child |")
+    print("| --- | --- | --- | --- | --- |")
+    for fmt, median, fastest, slowest, used in child_rows:
+        print(f"| {fmt} | {median:.2f} s | {fastest:.2f} s | {slowest:.2f} s | {used:.2f} s |")
+    print(f"\nLoad average (1 / 5 / 15 min) at the end: {load()}")
 
 
 if __name__ == "__main__":
