@@ -252,7 +252,8 @@ def _figure(figures: dict) -> str:
 
 
 def rationale_for(activity: Activity, cluster_ids: Iterable[int], option_ids: Iterable[int]) -> str:
-    """The Begründung's first draft: the linked clusters with their mentions and vote figures."""
+    """The Begründung's first draft: the linked clusters with their mentions and vote figures; several sources as
+    a list, one line each starting with "– "."""
     lines = []
     option_ids = list(option_ids)
     figures_by_option: dict[int, tuple[dict, Activity]] = {}
@@ -289,6 +290,8 @@ def rationale_for(activity: Activity, cluster_ids: Iterable[int], option_ids: It
             )
         else:
             lines.append(str(_l("Thema „%(label)s“", label=option.label)))
+    if len(lines) == 1:
+        return lines[0]  # one source: a sentence, not a list of one ("Begründung: – Cluster …")
     return "\n".join(f"– {line}" for line in lines)
 
 

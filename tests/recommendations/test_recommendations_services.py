@@ -42,7 +42,7 @@ def test_a_draft_from_a_cluster_is_prefilled_with_its_figures(step, clusters, vo
 
     assert recommendation.topic == "Personal"
     assert recommendation.rationale == (
-        "– Cluster „Personal“: 2 Nennungen; Abstimmung „Zukunftsthemen“: 7 Punkte, Platz 1 von 2"
+        "Cluster „Personal“: 2 Nennungen; Abstimmung „Zukunftsthemen“: 7 Punkte, Platz 1 von 2"
     )
     assert recommendation.status is RecommendationStatus.draft
     assert [link.cluster_id for link in recommendation.links] == [personal.id]
@@ -51,9 +51,7 @@ def test_a_draft_from_a_cluster_is_prefilled_with_its_figures(step, clusters, vo
 def test_a_draft_from_a_voted_topic(step, clusters, voted, owner):
     recommendation = services.create_recommendation(owner, step, option_ids=[voted[1].id], topic="Digitale Akte")
     assert recommendation.topic == "Digitale Akte"
-    assert recommendation.rationale == (
-        "– Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 3 Punkte, Platz 2 von 2"
-    )
+    assert recommendation.rationale == "Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 3 Punkte, Platz 2 von 2"
 
 
 def test_vote_figures_are_the_votes_own_results(step, workshop, voted):
@@ -74,9 +72,7 @@ def test_the_rationale_follows_the_tallies_after_more_votes(step, workshop, clus
         voting_services.cast_votes(participant, vote, client_id=f"late-{number:04d}", entries=[Entry(voted[1].id, 3)])
     recommendation = services.create_recommendation(owner, step, option_ids=[voted[1].id])
 
-    assert recommendation.rationale == (
-        "– Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 9 Punkte, Platz 1 von 2"
-    )
+    assert recommendation.rationale == "Abstimmung „Zukunftsthemen“, Thema „Digitalisierung“: 9 Punkte, Platz 1 von 2"
 
 
 def test_a_ranking_is_quoted_with_its_borda_points(step, workshop, owner):
@@ -94,12 +90,23 @@ def test_a_ranking_is_quoted_with_its_borda_points(step, workshop, owner):
         voting_services.cast_votes(participant, ranking, client_id=f"rank-{number:04d}", entries=entries)
     recommendation = services.create_recommendation(owner, step, option_ids=[first.id])
 
-    assert recommendation.rationale == "– Abstimmung „Rangfolge“, Thema „A“: 5 Punkte, Platz 1 von 2"
+    assert recommendation.rationale == "Abstimmung „Rangfolge“, Thema „A“: 5 Punkte, Platz 1 von 2"
+
+
+def test_several_sources_are_a_list_one_line_each(step, clusters, voted, owner):
+    _personal, digital = clusters
+    recommendation = services.create_recommendation(
+        owner, step, cluster_ids=[digital.id], option_ids=[voted[0].id], topic="Personal und Akte"
+    )
+    assert recommendation.rationale.splitlines() == [
+        "– Cluster „Digitalisierung“: 1 Nennung; Abstimmung „Zukunftsthemen“: 3 Punkte, Platz 2 von 2",
+        "– Abstimmung „Zukunftsthemen“, Thema „Personal“: 7 Punkte, Platz 1 von 2",
+    ]
 
 
 def test_one_mention_is_singular(step, clusters, owner):
     recommendation = services.create_recommendation(owner, step, cluster_ids=[clusters[1].id])
-    assert recommendation.rationale == "– Cluster „Digitalisierung“: 1 Nennung"
+    assert recommendation.rationale == "Cluster „Digitalisierung“: 1 Nennung"
 
 
 def test_links_must_come_from_the_sources(step, owner, workshop, create_workshop, clusters):
@@ -150,7 +157,7 @@ def test_redraft_the_rationale_after_new_figures(step, clusters, owner):
     recommendation = services.create_recommendation(owner, step, cluster_ids=[clusters[0].id], rationale="Eigener Text")
     assert recommendation.rationale == "Eigener Text"
     services.update_recommendation(owner, recommendation, redraft_rationale=True)
-    assert recommendation.rationale == "– Cluster „Personal“: 2 Nennungen"
+    assert recommendation.rationale == "Cluster „Personal“: 2 Nennungen"
 
 
 def test_reorder_and_delete(step, owner):
