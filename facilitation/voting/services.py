@@ -403,21 +403,25 @@ def _adjust_tallies(removed: Buckets, added: Buckets) -> None:
                 change[0] += sign * bucket.entries
                 change[1] += sign * bucket.sum_x
                 change[2] += sign * bucket.sum_y
-    # A fixed order, so that concurrent ballots lock the tally rows in the same order (no deadlocks).
-    changes = [(key, change) for key, change in sorted(delta.items()) if change != [0, 0, 0]]
-    added = [
-        {"option_id": option_id, "value": value, "entries": entries, "sum_x": sum_x, "sum_y": sum_y}
-        for (option_id, value), (entries, sum_x, sum_y) in changes
-        if entries > 0
-    ]
-    if added:  # one statement for all of them (executemany, in this order)
-        db.session.execute(_tally_upsert(db.session.get_bind().dialect.name), added)
-    for (option_id, value), (entries, sum_x, sum_y) in changes:
-        if entries <= 0:  # the row exists: the entries being replaced were counted in it
-            parameters = {"b_option": option_id, "b_value": value, "b_entries": entries, "b_sum_x": sum_x}
-            changed = db.session.execute(_TAKE_FROM_TALLY, {**parameters, "b_sum_y": sum_y}).rowcount
-            if changed != 1:
-                raise RuntimeError(f"no tally for option {option_id} value {value}")
+    # One fixed order for every row this ballot touches, added to or taken from, so that concurrent
+    # ballots lock the tally rows in the same order (two passes, adding first, deadlocked on PostgreSQL).
+    upsert = _tally_upsert(db.session.get_bind().dialect.name)
+    batch: list[dict] = []  # consecutive additions go as one statement (executemany, in this order)
+    for (option_id, value), (entries, sum_x, sum_y) in sorted(delta.items()):
+        if entries > 0:
+            batch.append({"option_id": option_id, "value": value, "entries": entries, "sum_x": sum_x, "sum_y": sum_y})
+            continue
+        if batch:
+            db.session.execute(upsert, batch)
+            batch = []
+        if (entries, sum_x, sum_y) == (0, 0, 0):
+            continue
+        # The row exists: the entries being replaced were counted in it.
+        parameters = {"b_option": option_id, "b_value": value, "b_entries": entries, "b_sum_x": sum_x, "b_sum_y": sum_y}
+        if db.session.execute(_TAKE_FROM_TALLY, parameters).rowcount != 1:
+            raise RuntimeError(f"no tally for option {option_id} value {value}")
+    if batch:
+        db.session.execute(upsert, batch)
 
 
 _TALLY_UPSERTS: dict[str, object] = {}

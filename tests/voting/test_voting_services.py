@@ -1,6 +1,7 @@
 """Voting services: topics, ballots for every method and rule, proposals, tallies, results, publishing."""
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from votingfixtures import TOPICS, entries, option_ids
 
@@ -268,6 +269,34 @@ def test_changing_the_ballot_replaces_it_and_its_tallies(vote_step, voter, clien
     assert result_of(vote, "Personal")["total"] == 0
     assert result_of(vote, "Führung")["total"] == 1
     assert services.results(vote)["ballots"] == 1
+    assert_tallies_match(vote)
+
+
+def test_a_changed_ballot_touches_its_tally_rows_in_one_order(vote_step, voter, client_id):
+    """Rows added to and taken from go in one sorted pass: two ballots moving dots in opposite
+    directions at once lock the same rows in the same order (adding first deadlocked on PostgreSQL)."""
+    vote = vote_step()
+    ids = option_ids(vote)
+    lower, higher = sorted([ids["Personal"], ids["Inklusion"]])
+    label = {ids["Personal"]: "Personal", ids["Inklusion"]: "Inklusion"}
+    participant = voter(vote.workshop)
+    services.cast_votes(participant, vote, client_id=client_id(), entries=entries(vote, {label[lower]: 1}))
+    touched: list[int] = []
+
+    def record(state):
+        table = getattr(state.statement, "table", None)
+        if table is not None and table.name == "tallies":
+            rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
+            touched.extend(row.get("option_id", row.get("b_option")) for row in rows)
+
+    session = db.session()
+    sqlalchemy_event.listen(session, "do_orm_execute", record)
+    try:  # the dot moves from the lower id to the higher one: taken from the first row, added to the second
+        services.cast_votes(participant, vote, client_id=client_id(), entries=entries(vote, {label[higher]: 1}))
+    finally:
+        sqlalchemy_event.remove(session, "do_orm_execute", record)
+
+    assert touched == [lower, higher]
     assert_tallies_match(vote)
 
 
