@@ -85,8 +85,8 @@ def forum(live_server, moderator):
 
 
 def named(action: str, subject: str) -> re.Pattern:
-    """A button's accessible name: the action, then (visually hidden) what it acts on."""
-    return re.compile(rf"^{re.escape(action)}\s*: {re.escape(subject)}$")
+    """A button's accessible name: the action, then what it acts on ("Bearbeiten: <topic>", no space before ":")."""
+    return re.compile(rf"^{re.escape(action)}: {re.escape(subject)}$")
 
 
 def board_column(page: Page, label: str):

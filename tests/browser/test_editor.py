@@ -68,7 +68,8 @@ def test_create_workshop_from_template_and_edit_agenda(page: Page, live_server, 
     screenshot("05-agenda-with-new-step")
 
     # The columns were stored: the edit form shows them again.
-    steps.last.get_by_role("link", name="Bearbeiten").click()
+    # Named for its step, exactly (an aria-label: no "Bearbeiten : …" from a hidden span).
+    steps.last.get_by_role("link", name="Bearbeiten: Was brauchen Familien 2030?", exact=True).click()
     expect(page.get_by_label("Spalten")).to_have_value("Chancen\nRisiken\nOffene Fragen")
     expect(page.locator("code.join-code")).to_have_text(join_code)
 

@@ -97,8 +97,8 @@ def matrix_forum(live_server, moderator):
 
 
 def named(action: str, subject: str) -> re.Pattern:
-    """An accessible name: the action, then (visually hidden) what it acts on."""
-    return re.compile(rf"^{re.escape(action)}\s*: {re.escape(subject)}$")
+    """An accessible name: the action, then what it acts on ("Einordnen: <option>", no space before the colon)."""
+    return re.compile(rf"^{re.escape(action)}: {re.escape(subject)}$")
 
 
 def topic_button(page: Page, label: str):
@@ -126,6 +126,9 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
     phone.goto(demo.phone_url)
     expect(phone.get_by_role("heading", name=VOTE_STEP)).to_be_visible()
     expect(phone.locator("#vote-budget")).to_have_text("Noch 3 von 3 Punkten")
+    # The rules once: from the step's settings, not repeated in the question.
+    expect(phone.locator(".vote-help")).to_have_text("Verteilen Sie 3 Punkte, höchstens 1 pro Thema.")
+    assert phone.locator("main").inner_text().count("pro Thema") == 1
     screenshot("01-phone-ballot", target=phone, full_page=False)
     audit = Audit()
     audit.check(phone, "phone ballot")
@@ -135,6 +138,14 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
         topic_button(phone, label).click()
     expect(phone.locator("#vote-budget")).to_have_text("Alle 3 Punkte verteilt")
     expect(topic_button(phone, "Krisenmanagement")).to_have_attribute("aria-pressed", "true")
+    expect(
+        phone.get_by_role("button", name=named("Krisenmanagement – präventiv & reaktiv", "Punkt gesetzt"))
+    ).to_be_visible()
+    expect(
+        phone.get_by_role(
+            "button", name="Inklusion – Hilfen aus einer Hand & spezifische Schutzbedürfnisse", exact=True
+        )
+    ).to_be_visible()
     topic_button(phone, "Inklusion").click()  # a fourth dot: refused on the phone already
     expect(phone.locator("#vote-status")).to_contain_text("Alle Punkte sind verteilt")
     expect(topic_button(phone, "Inklusion")).to_have_attribute("aria-pressed", "false")
@@ -188,6 +199,11 @@ def test_dot_voting_on_a_phone_and_the_reveal_on_the_projector(
         "alt", re.compile(r"^Ergebnisse\. 1\. Krisenmanagement – präventiv & reaktiv: 2 Punkte")
     )
     screenshot("06-projector-revealed", target=projector, full_page=False)
+    # The chart names every topic in full: the longest wraps onto more lines, nothing is cut off with "…".
+    svg = projector.request.get(chart.evaluate("image => image.src")).text()
+    assert "…" not in svg
+    for word in ("Inklusion", "spezifische", "Schutzbedürfnisse", "Arbeitsebene"):
+        assert f"{word}<" in svg or f"{word} " in svg
     expect(phone.locator(".vote-phone-results .vote-result").first).to_contain_text("Krisenmanagement")
     audit.check(projector, "projector revealed")
     audit.check(phone, "phone with results")

@@ -267,8 +267,8 @@ function groupSuggestion(activity, suggestion, cards) {
     },
     el("label", { class: "form-label", for: labelId, text: tr("cluster_name") }),
     el("div", { class: "board-inline" }, input,
-      el("button", { type: "submit", class: "btn btn-sm btn-success", "data-focus": `s-${id}-accept` },
-        tr("accept"), el("span", { class: "visually-hidden", text: `: ${name}` })),
+      el("button", { type: "submit", class: "btn btn-sm btn-success", "data-focus": `s-${id}-accept`,
+        "aria-label": named(tr("accept"), name) }, tr("accept")),
       button(tr("reject_suggestion"), name, "btn-outline-danger", `s-${id}-reject`, (event) =>
         act("reject_suggestion", { suggestion_id: id }, event.currentTarget, tr("rejected"))))) : null);
 }
@@ -290,15 +290,22 @@ function mergeSuggestion(activity, board, suggestion) {
         act("reject_suggestion", { suggestion_id: id }, event.currentTarget, tr("rejected")))) : null);
 }
 
+// A button whose accessible name also says what it acts on ("Übernehmen: <name>"). An aria-label, not a visually
+// hidden span: Chromium reads a hidden span (positioned, so block-level) as "Übernehmen : …".
 function button(label, context, style, focus, onclick) {
-  return el("button", { type: "button", class: `btn btn-sm ${style}`, "data-focus": focus, onclick },
-    label, context ? el("span", { class: "visually-hidden", text: `: ${context}` }) : null);
+  return el("button", { type: "button", class: `btn btn-sm ${style}`, "data-focus": focus, onclick,
+    "aria-label": context ? named(label, context) : null }, label);
+}
+
+function named(label, context) {
+  return `${label}: ${context}`;
 }
 
 // -- columns and cards ------------------------------------------------------------------------------------------------
 
 function unassignedColumn(activity, board, cards) {
-  return el("section", { class: "board-column board-unassigned", role: "listitem", "aria-labelledby": "pile-heading" },
+  // A div: a <section> may not take the role listitem (axe: aria-allowed-role).
+  return el("div", { class: "board-column board-unassigned", role: "listitem", "aria-labelledby": "pile-heading" },
     el("header", { class: "board-column-head" },
       el("h3", { class: "board-column-title", id: "pile-heading" },
         el("span", { text: tr("unassigned") }),
@@ -312,7 +319,7 @@ function unassignedColumn(activity, board, cards) {
 function clusterColumn(activity, board, cluster, cards) {
   const headingId = `cluster-${cluster.id}-heading`;
   const selected = ui.selected.get(cluster.id) || new Set();
-  return el("section", { class: `board-column board-cluster colour-${cluster.colour}`, role: "listitem",
+  return el("div", { class: `board-column board-cluster colour-${cluster.colour}`, role: "listitem",
     "aria-labelledby": headingId, "data-cluster-id": String(cluster.id) },
   el("header", { class: "board-column-head" },
     el("h3", { class: "board-column-title", id: headingId },
@@ -332,8 +339,8 @@ function clusterMenu(activity, board, cluster) {
   const id = cluster.id;
   const details = el("details", { class: "cluster-menu", open: ui.menus.has(id),
     ontoggle: (event) => { if (event.target.open) ui.menus.add(id); else ui.menus.delete(id); } },
-  el("summary", { class: "btn btn-sm btn-outline-secondary", "data-focus": `c-${id}-menu` },
-    tr("edit_cluster"), el("span", { class: "visually-hidden", text: `: ${cluster.label}` })),
+  el("summary", { class: "btn btn-sm btn-outline-secondary", "data-focus": `c-${id}-menu`,
+    "aria-label": named(tr("edit_cluster"), cluster.label) }, tr("edit_cluster")),
   el("div", { class: "cluster-menu-body" },
     button(tr("rename"), cluster.label, "btn-outline-primary", `c-${id}-rename`, () => {
       ui.renaming = id;
@@ -442,15 +449,14 @@ function cardItem(activity, board, card, cluster) {
       const selected = ui.selected.get(cluster.id) || new Set();
       controls.push(el("span", { class: "form-check board-pick" },
         el("input", { class: "form-check-input", type: "checkbox", id: checkId, checked: selected.has(card.id),
-          "data-focus": `card-${card.id}-pick`,
+          "data-focus": `card-${card.id}-pick`, "aria-label": named(tr("pick"), card.text),
           onchange: (event) => {
             const set = ui.selected.get(cluster.id) || new Set();
             if (event.target.checked) set.add(card.id); else set.delete(card.id);
             if (set.size) ui.selected.set(cluster.id, set); else ui.selected.delete(cluster.id);
             redraw(activity.id);
           } }),
-        el("label", { class: "form-check-label", for: checkId }, tr("pick"),
-          el("span", { class: "visually-hidden", text: `: ${card.text}` }))));
+        el("label", { class: "form-check-label", for: checkId, text: tr("pick") })));
     }
     children.push(el("div", { class: "board-card-controls" }, controls));
   }

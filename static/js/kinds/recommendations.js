@@ -22,8 +22,9 @@ function fingersLabel(n) {
   return tr(`fingers_${n}`);
 }
 
-// The result of a consent check: distribution as bars with numbers, consensus or the dissent in words.
-function consentResult(consent, { large = false } = {}) {
+// The result of a consent check: distribution as bars with numbers, consensus or the dissent in words. ``level``:
+// the heading level of "Einwände", one below the recommendation's topic (h2 on projector and phone, h4 on the console).
+function consentResult(consent, { large = false, level = 3 } = {}) {
   if (!consent || consent.distribution === undefined) return null;
   const most = Math.max(1, ...consent.distribution);
   const verdict = !consent.count
@@ -47,7 +48,7 @@ function consentResult(consent, { large = false } = {}) {
       average: consent.average === null ? "–" : numberFormat.format(consent.average) }) }) : null,
     (consent.dissent || []).length
       ? el("div", { class: "consent-dissent" },
-        el("h4", { class: "consent-dissent-title", text: tr("dissent") }),
+        el(`h${level}`, { class: "consent-dissent-title", text: tr("dissent") }),
         el("ul", {}, consent.dissent.map((item) => el("li", {},
           el("span", { class: "consent-dissent-fingers", text: `${item.fingers} ${tr("fingers_short")}: ` }), item.text))))
       : null);
@@ -129,9 +130,11 @@ function draw(box, activity, force = false) {
   preservingFocus(() => box.replaceChildren(...consoleView(activity, view)));
 }
 
+// A button whose accessible name also says what it acts on ("Bearbeiten: <topic>"). An aria-label, not a visually
+// hidden span: Chromium reads a hidden span (positioned, so block-level) as "Bearbeiten : …".
 function button(label, context, style, focus, onclick, extra = {}) {
-  return el("button", { type: "button", class: `btn btn-sm ${style}`, "data-focus": focus, onclick, ...extra },
-    label, context ? el("span", { class: "visually-hidden", text: `: ${context}` }) : null);
+  return el("button", { type: "button", class: `btn btn-sm ${style}`, "data-focus": focus, onclick,
+    "aria-label": context ? `${label}: ${context}` : null, ...extra }, label);
 }
 
 function consoleView(activity, view) {
@@ -241,10 +244,11 @@ function recommendationItem(activity, view, rec, index) {
       isCurrent ? el("span", { class: "badge badge-on-screen", text: tr("on_screen") }) : null,
       rec.is_consent_open ? el("span", { class: "badge rec-consent-open", text: tr("consent_running", { n: numberFormat.format(consent.count || 0) }) }) : null),
     rec.text ? el("p", { class: "rec-text", text: rec.text }) : null,
-    rec.rationale ? el("div", { class: "rec-rationale" }, el("strong", { text: `${tr("rationale")}: ` }),
-      el("span", { class: "rec-pre", text: rec.rationale })) : null,
+    // A Begründung of several lines (a list of sources, "– …") starts on a line of its own below its label.
+    rec.rationale ? el("div", { class: `rec-rationale${rec.rationale.includes("\n") ? " is-list" : ""}` },
+      el("strong", { text: `${tr("rationale")}: ` }), el("span", { class: "rec-pre", text: rec.rationale })) : null,
     details(rec),
-    consent.count ? consentResult(consent) : null,
+    consent.count ? consentResult(consent, { level: 5 }) : null,
     consent.count ? breakdownPanel(activity, rec) : null,
     actions.length ? el("div", { class: "rec-actions" }, actions) : null,
     ui.editing === id ? editForm(activity, view, rec) : null);

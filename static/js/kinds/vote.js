@@ -31,6 +31,12 @@ function methodOf(activity) {
   return (activity.config || {}).method || "dots";
 }
 
+// An accessible name that also says what a control acts on ("Einordnen: <option>"), set as aria-label: a visually
+// hidden span is read by Chromium as a block of its own, "Einordnen : …". The visible label comes first (WCAG 2.5.3).
+function named(label, context) {
+  return `${label}: ${context}`;
+}
+
 function plural(n, one, many, values = {}) {
   return tr(n === 1 ? one : many, { n: numberFormat.format(n), ...values });
 }
@@ -414,7 +420,7 @@ function dotsItems(activity, options, draft, view) {
       return el("li", { class: "vote-item" },
         el("button", {
           type: "button", class: `vote-toggle${value ? " is-on" : ""}`, id: `vote-toggle-${option.id}`,
-          "aria-pressed": value ? "true" : "false",
+          "aria-pressed": value ? "true" : "false", "aria-label": value ? named(option.label, tr("dot_set")) : null,
           onclick() {
             if (!value && left <= 0) {
               warn(activity, draft, tr("no_dots_left"));
@@ -424,8 +430,7 @@ function dotsItems(activity, options, draft, view) {
           },
         },
         el("span", { class: "vote-dot", "aria-hidden": "true" }),
-        el("span", { class: "vote-toggle-label", text: option.label }),
-        el("span", { class: "visually-hidden", text: value ? `: ${tr("dot_set")}` : "" })));
+        el("span", { class: "vote-toggle-label", text: option.label })));
     }
     return el("li", { class: "vote-item" }, itemLabel(option, index),
       stepper(option, value, {
@@ -568,8 +573,9 @@ function scaleItems(activity, options, draft) {
           el("span", { text: tr(fist ? "fist_low" : "scale_low") }),
           el("span", { text: tr(fist ? "fist_high" : "scale_high") })),
         current ? el("button", { type: "button", class: "btn btn-link btn-sm vote-clear", id: `vote-clear-${option.id}`,
+          "aria-label": named(tr("clear"), option.label),
           onclick() { draft.entries.delete(option.id); changed(activity, draft); } },
-        tr("clear"), el("span", { class: "visually-hidden", text: `: ${option.label}` })) : null));
+        tr("clear")) : null));
   }));
 }
 
@@ -582,19 +588,21 @@ function matrixItems(activity, options, draft) {
     if (!entry) {
       return el("li", { class: "vote-item" }, el("fieldset", { class: "vote-matrix-item" }, head,
         el("button", { type: "button", class: "btn btn-outline-primary btn-lg w-100", id: `vote-place-${option.id}`,
+          "aria-label": named(tr("place"), option.label),
           onclick() {
             draft.entries.set(option.id, { value: 1, x: 0.5, y: 0.5 });
             changed(activity, draft);
             document.getElementById(`vote-x-${option.id}`)?.focus();
           } },
-        tr("place"), el("span", { class: "visually-hidden", text: `: ${option.label}` }))));
+        tr("place"))));
     }
     return el("li", { class: "vote-item is-on" }, el("fieldset", { class: "vote-matrix-item" }, head,
       slider(activity, draft, option, "x", tr("importance")),
       slider(activity, draft, option, "y", tr("urgency")),
       el("button", { type: "button", class: "btn btn-link btn-sm vote-clear", id: `vote-unplace-${option.id}`,
+        "aria-label": named(tr("unplace"), option.label),
         onclick() { draft.entries.delete(option.id); changed(activity, draft); } },
-      tr("unplace"), el("span", { class: "visually-hidden", text: `: ${option.label}` }))));
+      tr("unplace"))));
   }));
 }
 
@@ -610,7 +618,7 @@ function slider(activity, draft, option, axis, label) {
   const output = el("output", { class: "vote-level", for: id, id: `${id}-value`, text: levelText(step) });
   const input = el("input", {
     type: "range", class: "form-range vote-range", id, min: "0", max: String(MATRIX_STEPS), step: "1",
-    "aria-describedby": `${id}-value`, "aria-valuetext": levelText(step),
+    "aria-describedby": `${id}-value`, "aria-valuetext": levelText(step), "aria-label": named(label, option.label),
     oninput(event) {
       const next = Number(event.target.value);
       draft.entries.set(option.id, { ...draft.entries.get(option.id), [axis]: next / MATRIX_STEPS });
@@ -623,8 +631,7 @@ function slider(activity, draft, option, axis, label) {
   });
   input.value = String(step);
   return el("div", { class: "vote-slider" },
-    el("label", { for: id, class: "form-label vote-slider-label" }, el("span", { text: label }),
-      el("span", { class: "visually-hidden", text: `: ${option.label}` })),
+    el("label", { for: id, class: "form-label vote-slider-label" }, el("span", { text: label })),
     input, output);
 }
 
@@ -876,13 +883,15 @@ function proposalQueue(activity, view) {
     const actions = [];
     if (desk.canModerate && option.status !== "visible") {
       actions.push(el("button", { type: "button", class: "btn btn-sm btn-success", "data-focus": `option-${option.id}-approve`,
+        "aria-label": named(tr("approve"), context),
         onclick: (event) => moderate("approve_option", option, event.currentTarget, tr("approved")) },
-      tr("approve"), el("span", { class: "visually-hidden", text: `: ${context}` })));
+      tr("approve")));
     }
     if (desk.canModerate && option.status !== "hidden") {
       actions.push(el("button", { type: "button", class: "btn btn-sm btn-outline-secondary", "data-focus": `option-${option.id}-hide`,
+        "aria-label": named(tr("hide"), context),
         onclick: (event) => moderate("hide_option", option, event.currentTarget, tr("hidden")) },
-      tr("hide"), el("span", { class: "visually-hidden", text: `: ${context}` })));
+      tr("hide")));
     }
     return el("li", { class: `mod-card status-${option.status === "hidden" ? "hidden" : option.status}` },
       el("div", { class: "mod-card-meta" },
