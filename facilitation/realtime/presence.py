@@ -12,6 +12,11 @@ channel, so installations that share a Redis keep apart. If Redis does not answe
 process are used until it does.
 
 A participant with tabs on two processes counts once on each (their number of phones is summed).
+
+The sums of two processes may reach a screen in the opposite order of the exchanges that made them, and
+the later one is the right one. Each sum therefore carries ``seq``: Redis's clock (microseconds) read in
+the same transaction as the entries, so a higher ``seq`` has seen every write of a lower one. Screens
+drop a ``presence_changed`` whose ``seq`` is below the last they showed.
 """
 
 import logging
@@ -93,7 +98,8 @@ def _exchange(state: dict, workshop_id: int, local: dict[str, int]) -> tuple[dic
         else:
             pipe.hdel(key, PROCESS_ID)
         pipe.hgetall(key)
-        entries = pipe.execute()[-1]
+        pipe.time()
+        *_written, entries, (seconds, microseconds) = pipe.execute()
     total = dict.fromkeys(FIELDS, 0)
     stale = []
     for process, value in entries.items():
@@ -105,6 +111,9 @@ def _exchange(state: dict, workshop_id: int, local: dict[str, int]) -> tuple[dic
             total[name] += counts[name]
     if stale:
         state["redis"].hdel(key, *stale)
+    # Two processes' sums can reach a screen in either order; Redis's clock at the moment of the
+    # exchange (one transaction) orders them, and screens keep the newest.
+    total["seq"] = seconds * 1_000_000 + microseconds
     return total, bool(stale)
 
 

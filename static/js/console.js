@@ -977,6 +977,8 @@ live.on("activity_changed", ({ activity }) => {
 live.on("card_changed", ({ card }) => upsertCard(card));
 
 live.on("presence_changed", (presence) => {
+  // With several server processes an older sum can arrive after a newer one: keep the newest.
+  if (presence.seq && state.presence && state.presence.seq > presence.seq) return;
   state.presence = presence;
   renderPresence();
   const activity = selected();

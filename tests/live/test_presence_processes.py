@@ -26,8 +26,11 @@ def phone(server: ServerProcess, code: str) -> Screen:
 
 
 def counts(screen: Screen) -> dict | None:
-    last = screen.last("presence_changed")
-    return last and {k: last[k] for k in ("phones", "projectors", "consoles")}
+    """What the screen shows: the newest sum by ``seq`` (sums of two processes may arrive out of order)."""
+    sums = screen.of("presence_changed")
+    assert all(isinstance(s.get("seq"), int) for s in sums), sums
+    newest = max(sums, key=lambda s: s["seq"], default=None)
+    return newest and {k: newest[k] for k in ("phones", "projectors", "consoles")}
 
 
 def test_presence_counts_the_connections_of_every_process(tmp_path, postgres_url, redis_url, screens):
