@@ -161,11 +161,11 @@ def _label_lines(text: str, width: float, size: float, *, bold: bool = False) ->
 
 
 def _row_tops(labels: list[list[str]], top: float, row: float, size: float) -> list[float]:
-    """Where each row starts, and after the last where the rows end: a row is ``row`` high and grows by a line
-    for each line of its topic beyond two."""
+    """Where each row starts, and after the last where the rows end: a row is ``row`` high, a topic of several
+    lines gets a little air from its neighbours, and the row grows by a line for each line beyond two."""
     tops = [top]
     for lines in labels or [[""]]:
-        tops.append(tops[-1] + row + max(0, len(lines) - 2) * size * 1.2)
+        tops.append(tops[-1] + row + (size * 0.4 if len(lines) > 1 else 0) + max(0, len(lines) - 2) * size * 1.2)
     return tops
 
 
