@@ -91,12 +91,6 @@ def named(action: str, subject: str) -> re.Pattern:
     return re.compile(rf"^{re.escape(action)}: {re.escape(subject)}$")
 
 
-def named_by_span(action: str, subject: str) -> re.Pattern:
-    """The same for buttons that still say what they act on in a visually hidden span (the kinds' scripts):
-    Chromium reads the span as a block of its own, "Empfehlung entwerfen : <topic>"."""
-    return re.compile(rf"^{re.escape(action)}\s*: {re.escape(subject)}$")
-
-
 def shot(number: int, name: str, page: Page, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # The settled page: no button left in its hover colour by the last click (the mouse goes to a corner),
@@ -539,9 +533,7 @@ def test_the_demo_forum_from_start_to_end(browser: Browser, live_server, moderat
         # 10. A recommendation from the cluster, with a consent check.
         console.locator(".agenda-select", has_text=RECOMMENDATIONS_STEP).click()
         expect(console.get_by_role("heading", level=2, name=RECOMMENDATIONS_STEP)).to_be_visible()
-        console.get_by_role(
-            "button", name=named_by_span("Empfehlung entwerfen", "Personal gewinnen und halten")
-        ).click()
+        console.get_by_role("button", name=named("Empfehlung entwerfen", "Personal gewinnen und halten")).click()
         item = console.locator(".rec-item").first
         item.get_by_role("button", name=re.compile("^Bearbeiten")).click()
         item.get_by_label("Empfehlung", exact=True).fill(
@@ -635,3 +627,6 @@ def test_the_demo_forum_from_start_to_end(browser: Browser, live_server, moderat
 
     audit.save(ROOT / "artifacts" / "axe-walkthrough.txt")
     assert not audit.findings, audit.report()
+    # Moderate and minor findings too: the last ones (roles on the board's columns, the projector's
+    # heading order) are fixed, keep it that way.
+    assert not audit.minor, audit.report()
