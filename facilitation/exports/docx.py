@@ -266,7 +266,8 @@ def _contents(document, report: Report) -> None:
     heading.runs[0].font.size = Pt(16)
     entries = [f"{number}  {title}" for number, title in enumerate(_chapters(report), start=1)]
     first = _add(document)
-    _field_start(first, 'TOC \\o "1-2" \\h \\z \\u')
+    # Chapters only, as the PDF's contents: level 2 would bring in every question of the appendix.
+    _field_start(first, 'TOC \\o "1-1" \\h \\z \\u')
     first.add_run(entries[0])
     last = first
     for entry in entries[1:]:
