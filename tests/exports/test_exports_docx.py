@@ -53,10 +53,10 @@ def docx_headings(data: bytes) -> list[tuple[int, str]]:
 
 
 def as_in_pdf_outline(text: str) -> str:
-    """A DOCX heading as the PDF's bookmark reads: a cluster's "label<TAB>n Nennungen" is, in the PDF's
-    HTML, the count (floated right) followed by the label."""
+    """A DOCX heading as the PDF's bookmark reads: a cluster's "label<TAB>n Nennungen" is
+    "label (n Nennungen)" in the PDF's outline."""
     label, tab, count = text.partition("\t")
-    return f"{count}{label}" if tab else text
+    return f"{label} ({count})" if tab else text
 
 
 def paragraphs_between(document, start: str, end: str | None) -> list:
