@@ -215,14 +215,15 @@ def test_card_step_with_flaky_phones(forum_factory, screens, async_mode, phone_c
         10,
         "console missed card_changed events",
     )
-    walls = projector.of("wall_changed")
-    assert walls, "no wall_changed during the step"
-    assert len(walls) <= writing_seconds / 0.3 + 3, f"{len(walls)} wall updates in {writing_seconds:.1f} s"
+    # The last coalesced wall may still be on its way (on a quiet machine the phones finish within one
+    # coalescing window).
     wait_until(
         lambda: (projector.last("wall_changed") or {}).get("counts", {}).get("status", {}).get("pending") == len(rows),
         5,
         "the projector's counts did not catch up",
     )
+    walls = projector.of("wall_changed")
+    assert len(walls) <= writing_seconds / 0.3 + 3, f"{len(walls)} wall updates in {writing_seconds:.1f} s"
     assert projector.last("wall_changed")["cards"] == [], "nothing on the wall before approval and reveal"
 
     # The moderator approves half, reveals, approves the rest; the projector ends with every card.
