@@ -19,7 +19,7 @@ from facilitation.activities import sockets as _activities_sockets  # noqa: F401
 from facilitation.activities.routes import bp as activities_bp
 from facilitation.clustering import models as _clustering_models  # noqa: F401
 from facilitation.clustering import sockets as _clustering_sockets  # noqa: F401
-from facilitation.config import load_config
+from facilitation.config import engine_options, load_config
 from facilitation.exports.routes import bp as exports_bp
 from facilitation.extensions import babel, bootstrap, csrf, db, login_manager, migrate, socketio
 from facilitation.participation import sockets as _participation_sockets  # noqa: F401
@@ -59,6 +59,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     )
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(config_overrides or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

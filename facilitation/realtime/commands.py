@@ -2,8 +2,9 @@
 
 A handler decorated with :func:`command` receives the connection's :class:`Viewer` and the payload
 parsed by its pydantic schema. Every failure becomes an error ack ``{"ok": False, "error": code,
-"message": text}`` in the user's language; nothing is half-written because services own their
-transactions and the session is rolled back on any error.
+"message": text}`` in the user's language (``busy`` when no database connection came free in time);
+nothing is half-written because services own their transactions and the session is rolled back on any
+error.
 """
 
 import logging
@@ -13,6 +14,7 @@ from functools import wraps
 from flask import request
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from facilitation.extensions import db, socketio
 from facilitation.modeling import DomainError
@@ -104,6 +106,12 @@ def command(
             except DomainError as error:
                 db.session.rollback()
                 return error_ack(error.code, str(error.message))
+            except PoolTimeout:
+                # Every database connection of this process stayed busy for DB_POOL_TIMEOUT: nothing was
+                # written, and the phone keeps the command and sends it again (``live.js``).
+                db.session.rollback()
+                logger.warning("Command %s: no database connection free, answered busy", event)
+                return error_ack("busy", _("Der Server ist gerade ausgelastet. Bitte gleich noch einmal versuchen."))
             except Exception:
                 db.session.rollback()
                 logger.exception("Command %s failed", event)

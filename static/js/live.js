@@ -136,8 +136,9 @@ export class Live {
         } catch {
           break; // no answer: keep it, try again after the next (re)connect
         }
-        // Not an answer to the command itself: keep it and try again later.
-        if (ack && (ack.error === "unauthorised" || ack.error === "rate_limited")) break;
+        // Not an answer to the command itself (refused before it ran, or the server had no database
+        // connection free): keep it and try again later.
+        if (ack && ["unauthorised", "rate_limited", "busy"].includes(ack.error)) break;
         this.queue.remove(item.payload.client_id);
         if (this.options.onAnswer) this.options.onAnswer(item, ack);
       }

@@ -1,0 +1,82 @@
+"""A socket command that finds no free database connection answers ``busy`` and writes nothing.
+
+Real PostgreSQL with a pool of two connections and no overflow: the test holds both, a phone's
+``submit_card`` waits ``DB_POOL_TIMEOUT`` for one and gets the translated "busy, try again" ack instead
+of a traceback; sent again once the connections are free, the same command is stored once.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from facilitation import config
+from facilitation.extensions import db
+from facilitation.participation.models import Card
+
+POOL = {"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 0, "DB_POOL_TIMEOUT": 0.2}
+
+
+@pytest.fixture
+def app(make_app, postgres_url):
+    app = make_app(SQLALCHEMY_DATABASE_URI=postgres_url, **POOL)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+def test_a_command_without_a_free_connection_is_answered_busy_and_stores_nothing(
+    app, phone, live_workshop, cards_step, open_step
+):
+    step = open_step(cards_step)
+    payload = {"client_id": "card-busy-01", "activity_id": step.id, "text": "Fallberatung", "column": "Erhalten"}
+    client = phone(live_workshop)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_size": 2, "max_overflow": 0, "pool_timeout": 0.2}
+
+    db.session.close()  # the test's own session gives its connection back; then every one is held
+    held = [db.engine.connect() for _ in range(POOL["DB_POOL_SIZE"])]
+    try:
+        ack = client.command("submit_card", payload)
+    finally:
+        for connection in held:
+            connection.close()
+
+    assert ack == {
+        "ok": False,
+        "error": "busy",
+        "message": "Der Server ist gerade ausgelastet. Bitte gleich noch einmal versuchen.",
+    }
+    assert db.session.scalar(select(func.count(Card.id))) == 0
+
+    again = client.command("submit_card", payload)  # what live.js does with a busy ack
+    assert again["ok"] is True, again
+    assert db.session.scalar(select(func.count(Card.id))) == 1
+
+
+def test_the_busy_message_is_translated(app, phone, live_workshop, cards_step, open_step):
+    step = open_step(cards_step)
+    http = app.test_client()
+    http.get(f"/{live_workshop.join_code}?lang=en")
+    client = phone(live_workshop, http=http)
+    payload = {"client_id": "card-busy-02", "activity_id": step.id, "text": "x", "column": "Erhalten"}
+    db.session.close()
+    held = [db.engine.connect() for _ in range(POOL["DB_POOL_SIZE"])]
+    try:
+        ack = client.command("submit_card", payload)
+    finally:
+        for connection in held:
+            connection.close()
+    assert ack["error"] == "busy"
+    assert ack["message"] == "The server is busy right now. Please try again in a moment."
+
+
+def test_the_pool_is_sized_from_the_environment_for_postgresql_only(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "test")
+    monkeypatch.setenv("FACILITATION_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("FACILITATION_DB_MAX_OVERFLOW", "3")
+    monkeypatch.setenv("FACILITATION_DB_POOL_TIMEOUT", "2.5")
+    settings = config.load_config(tmp_path)
+    assert config.engine_options(settings) == {}  # SQLite: one file, its pool left as it is
+    settings["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://u@127.0.0.1/db"
+    assert config.engine_options(settings) == {"pool_size": 7, "max_overflow": 3, "pool_timeout": 2.5}
+    monkeypatch.delenv("FACILITATION_DB_POOL_SIZE")
+    defaults = config.engine_options({**config.load_config(tmp_path), "SQLALCHEMY_DATABASE_URI": "postgresql://x"})
+    assert defaults == {"pool_size": config.DB_POOL_SIZE, "max_overflow": 3, "pool_timeout": 2.5}
