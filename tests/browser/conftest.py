@@ -128,6 +128,9 @@ def live_server(tmp_path_factory) -> ServerProcess:
         yield server
     finally:
         server.stop()
+        # The server's whole log next to the screenshots: what a failed browser test saw as a 500.
+        SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS.parent / "live-server.log").write_text(server.output())
 
 
 @pytest.fixture(scope="session")

@@ -48,6 +48,7 @@ def test_edit_settings_saves_and_returns_to_the_agenda(as_owner, workshop):
     assert response.headers["Location"] == f"/workshops/{workshop.id}"
     assert (workshop.title, workshop.venue, workshop.min_group_size) == ("Forum 2030", "Güstrow", 3)
     assert workshop.starts_on.isoformat() == "2025-03-23"
+    assert "23.03.2025" in as_owner.get("/workshops").text  # the list shows the date
 
 
 @pytest.mark.parametrize(
