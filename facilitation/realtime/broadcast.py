@@ -3,15 +3,25 @@
 Services call :func:`publish` after their transaction committed. Aggregates for the projector and the
 moderators go through :func:`publish_coalesced`, which sends at most one update per key and interval
 however many submissions arrive, so the cost of a submission does not grow with the audience.
+
+With several processes, two processes' aggregates of one step can reach a screen in the opposite order
+of the database states they were built from (A reads, B commits and sends its newer aggregate, A's
+older one arrives last). Each coalesced payload therefore carries ``seq``: a clock read before the
+aggregate's queries (Redis's clock with a message queue, this process's without), so the payload with
+the highest ``seq`` started last and has seen every change whose own update has a lower one. Screens
+drop an aggregate whose ``seq`` is below the last they showed for the same event and step (``live.js``).
 """
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 
+import redis
 from flask import current_app
 
 from facilitation.extensions import socketio
+from facilitation.realtime import presence
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +52,8 @@ def publish_coalesced(key: str, rooms: Rooms, event: str, build: Callable[[], di
     """Publish ``build()`` to ``rooms`` soon, once per ``key`` and coalescing interval.
 
     ``build`` runs when the update is sent (in an app context), so it sees every change made until
-    then; calls for a key that is already scheduled only replace its builder.
+    then; calls for a key that is already scheduled only replace its builder. The payload gets ``seq``
+    (:func:`aggregate_clock`, read before ``build``) unless it has one of its own.
     """
     # Per app: keys such as ``wall:1`` repeat across apps (every test app has an activity 1), and an
     # update scheduled by one app must never run another app's builder against its database.
@@ -61,6 +72,29 @@ def _send_later(app, key: str) -> None:
         rooms, event, build = app.extensions[PENDING].pop(key)
     with app.app_context():
         try:
-            publish(rooms, event, build())
+            # Read before the builder's first query (a fresh session): everything committed before this
+            # moment is in the aggregate, so the highest ``seq`` marks the most complete one.
+            seq = aggregate_clock(app)
+            payload = build()
+            if seq is not None:
+                payload.setdefault("seq", seq)
+            publish(rooms, event, payload)
         except Exception:  # a failed aggregate must not kill the server's background loop
             logger.exception("Coalesced update %s failed", key)
+
+
+def aggregate_clock(app) -> int | None:
+    """Microseconds on the clock all processes share: Redis's with a message queue, else this process's.
+
+    ``None`` when Redis does not answer: the payload goes without ``seq`` (screens take it as before)
+    rather than with a reading of another clock that could run behind Redis's.
+    """
+    state = presence._state(app)
+    if state is None:
+        return time.time_ns() // 1000
+    try:
+        seconds, microseconds = state["redis"].time()
+    except redis.RedisError as error:
+        logger.warning("No ordering clock for a coalesced update: %s", error)
+        return None
+    return seconds * 1_000_000 + microseconds

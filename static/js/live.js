@@ -36,6 +36,7 @@ export class Live {
   constructor(options) {
     this.options = options;
     this.version = -1;
+    this.seqs = {}; // "<event>:<activity_id>" -> the highest ``seq`` of a coalesced aggregate taken
     this.handlers = {};
     this.missed = []; // [event, payload] that no handler took since the last snapshot (a module still loading)
     this.text = strings();
@@ -58,6 +59,13 @@ export class Live {
       if (payload && typeof payload.version === "number") {
         if (payload.version <= this.version) return; // older than what we have
         this.version = payload.version;
+      }
+      // Coalesced aggregates (wall, results, board, recommendations, presence) carry ``seq``: with several
+      // server processes an older one can arrive after a newer one of the same step; keep the newer.
+      if (payload && typeof payload.seq === "number") {
+        const key = `${event}:${payload.activity_id ?? ""}`;
+        if (this.seqs[key] > payload.seq) return;
+        this.seqs[key] = payload.seq;
       }
       const handler = this.handlers[event];
       if (handler) handler(payload);
