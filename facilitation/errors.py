@@ -5,6 +5,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from facilitation.extensions import db
@@ -40,6 +41,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return _render(error.code or 500, _messages().get(error.code, error.description))
+
+    @app.errorhandler(PoolTimeout)
+    def no_connection_free(error: PoolTimeout):
+        # Every database connection of this process stayed busy for DB_POOL_TIMEOUT (a burst larger
+        # than the pool): nothing was written; the same request a moment later works.
+        db.session.rollback()
+        logger.warning("No database connection free for %s", request.path)
+        body, code = _render(503, _("Der Server ist gerade ausgelastet. Bitte gleich noch einmal versuchen."))
+        return body, code, {"Retry-After": "2"}
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -58,6 +58,13 @@ def error_ack(code: str, message: str, **extra) -> dict:
     return {"ok": False, "error": code, "message": message, **extra}
 
 
+def _busy(event: str) -> dict:
+    """Every database connection of this process stayed busy for ``DB_POOL_TIMEOUT``: nothing was
+    written, and the phone keeps the command and sends it again (``live.js``)."""
+    logger.warning("Command %s: no database connection free, answered busy", event)
+    return error_ack("busy", _("Der Server ist gerade ausgelastet. Bitte gleich noch einmal versuchen."))
+
+
 def _field_errors(error: ValidationError) -> dict[str, str]:
     return {".".join(str(p) for p in e["loc"]) or "payload": e["type"] for e in error.errors()}
 
@@ -90,7 +97,11 @@ def command(
             if limited:
                 return limited
             if moderator and viewer.screen == "console":
-                viewer = reauthenticated_viewer(viewer)  # the role may have changed since the connect
+                try:
+                    viewer = reauthenticated_viewer(viewer)  # the role may have changed since the connect
+                except PoolTimeout:
+                    db.session.rollback()
+                    return _busy(event)
             if (screens and viewer.screen not in screens) or (moderator and not viewer.can_moderate):
                 return error_ack("forbidden", _("Dafür fehlt die Berechtigung."))
             if extra:  # a client that emits more than one argument would otherwise raise a TypeError
@@ -107,11 +118,8 @@ def command(
                 db.session.rollback()
                 return error_ack(error.code, str(error.message))
             except PoolTimeout:
-                # Every database connection of this process stayed busy for DB_POOL_TIMEOUT: nothing was
-                # written, and the phone keeps the command and sends it again (``live.js``).
                 db.session.rollback()
-                logger.warning("Command %s: no database connection free, answered busy", event)
-                return error_ack("busy", _("Der Server ist gerade ausgelastet. Bitte gleich noch einmal versuchen."))
+                return _busy(event)
             except Exception:
                 db.session.rollback()
                 logger.exception("Command %s failed", event)

@@ -80,3 +80,19 @@ def test_the_pool_is_sized_from_the_environment_for_postgresql_only(monkeypatch,
     monkeypatch.delenv("FACILITATION_DB_POOL_SIZE")
     defaults = config.engine_options({**config.load_config(tmp_path), "SQLALCHEMY_DATABASE_URI": "postgresql://x"})
     assert defaults == {"pool_size": config.DB_POOL_SIZE, "max_overflow": 3, "pool_timeout": 2.5}
+
+
+def test_a_page_without_a_free_connection_is_a_translated_503_not_a_500(app, live_workshop):
+    code = live_workshop.join_code
+    http = app.test_client()
+    db.session.close()
+    held = [db.engine.connect() for _ in range(POOL["DB_POOL_SIZE"])]
+    try:
+        response = http.get(f"/{code}?lang=en")
+    finally:
+        for connection in held:
+            connection.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert "The server is busy right now. Please try again in a moment." in response.get_data(as_text=True)
+    assert http.get(f"/{code}").status_code == 200
