@@ -510,7 +510,8 @@ class Screen:
                 self.resent += 1
                 resent = True
                 continue
-            if isinstance(ack, dict) and ack.get("error") == "rate_limited" and time.monotonic() < deadline:
+            # Over budget, or no database connection free on the server: wait and send again.
+            if isinstance(ack, dict) and ack.get("error") in ("rate_limited", "busy") and time.monotonic() < deadline:
                 self.rate_limited += 1
                 await asyncio.sleep(ack.get("retry_after", 1))
                 continue

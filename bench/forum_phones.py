@@ -3,7 +3,7 @@
 Started by ``forum_load`` as ``python -m bench.forum_phones``; it reads control messages as JSON lines on
 stdin and answers with JSON lines on stdout (logs go to stderr). Each phone does what
 ``static/js/phone.js`` and ``live.js`` do: open ``/<code>`` for the participant cookie, connect over
-WebSocket, keep commands in a queue sent one at a time (8 s ack timeout, kept on ``rate_limited`` or
+WebSocket, keep commands in a queue sent one at a time (8 s ack timeout, kept on ``rate_limited``, ``busy`` or
 ``unauthorised`` and sent again later, resent after a reconnect), ask for a fresh snapshot when the
 current step changes or a vote is revealed.
 
@@ -29,7 +29,7 @@ import socketio
 ACK_TIMEOUT = 8.0  # live.js
 CONNECT_TIMEOUT = 10.0
 RETRY_PAUSE = 2.0  # live.js flushes again after 2 s
-KEEP = ("unauthorised", "rate_limited")
+KEEP = ("unauthorised", "rate_limited", "busy")
 #: Events whose arrival is a state change the coordinator measures (``broadcast_p95_ms``).
 MARKED = ("activity_changed", "current_activity_changed", "workshop_changed")
 TEXTS = [
