@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 
 import redis
 from flask import current_app
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from facilitation.extensions import socketio
 from facilitation.realtime import presence
@@ -79,6 +80,15 @@ def _send_later(app, key: str) -> None:
             if seq is not None:
                 payload.setdefault("seq", seq)
             publish(rooms, event, payload)
+        except PoolTimeout:
+            # Every database connection was busy (a burst): the screens would keep the last aggregate
+            # until the next change, so try again one interval later unless a newer update is scheduled.
+            logger.warning("Coalesced update %s: no database connection free, trying again", key)
+            with _pending_lock:
+                is_scheduled = key in app.extensions[PENDING]
+                app.extensions[PENDING].setdefault(key, (rooms, event, build))
+            if not is_scheduled:
+                socketio.start_background_task(_send_later, app, key)
         except Exception:  # a failed aggregate must not kill the server's background loop
             logger.exception("Coalesced update %s failed", key)
 

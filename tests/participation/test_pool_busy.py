@@ -5,18 +5,24 @@ Real PostgreSQL with a pool of two connections and no overflow: the test holds b
 of a traceback; sent again once the connections are free, the same command is stored once.
 """
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
 from facilitation import config
 from facilitation.extensions import db
+from facilitation.participation import services as participation
 from facilitation.participation.models import Card
+from facilitation.realtime import broadcast
 
 POOL = {"DB_POOL_SIZE": 2, "DB_MAX_OVERFLOW": 0, "DB_POOL_TIMEOUT": 0.2}
 
 
 @pytest.fixture
-def app(make_app, postgres_url):
+def app(postgres_url, make_app):
+    """The app on PostgreSQL with a tiny pool; ``make_app`` after ``postgres_url`` so that its background
+    updates are joined and its engine disposed before the database is dropped."""
     app = make_app(SQLALCHEMY_DATABASE_URI=postgres_url, **POOL)
     with app.app_context():
         yield app
@@ -96,3 +102,31 @@ def test_a_page_without_a_free_connection_is_a_translated_503_not_a_500(app, liv
     assert response.headers["Retry-After"] == "2"
     assert "The server is busy right now. Please try again in a moment." in response.get_data(as_text=True)
     assert http.get(f"/{code}").status_code == 200
+
+
+def test_a_coalesced_update_without_a_free_connection_is_sent_once_one_is_free(app, live_workshop, monkeypatch):
+    """Dropped, it would leave the projector on the last aggregate until the next change."""
+    workshop_id = live_workshop.id
+    sent = []
+    monkeypatch.setattr(
+        broadcast, "publish", lambda rooms, event, payload: event == "test_changed" and sent.append(payload)
+    )
+    app.config["REALTIME_COALESCE_SECONDS"] = 0.05
+    app.extensions.setdefault(broadcast.PENDING, {})["count"] = (
+        "screens",
+        "test_changed",
+        lambda: participation.participation_counts(workshop_id),
+    )
+    db.session.close()
+    held = [db.engine.connect() for _ in range(POOL["DB_POOL_SIZE"])]
+    try:
+        broadcast._send_later(app, "count")
+        assert sent == []
+    finally:
+        for connection in held:
+            connection.close()
+    deadline = time.monotonic() + 5
+    while not sent:
+        assert time.monotonic() < deadline, "the update was not tried again"
+        time.sleep(0.02)
+    assert sent[0]["joined"] == 0 and isinstance(sent[0]["seq"], int)

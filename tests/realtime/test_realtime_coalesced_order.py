@@ -16,7 +16,7 @@ from facilitation.workshops.models import Workshop
 
 
 @pytest.fixture
-def processes(make_app, postgres_url, redis_url, monkeypatch):
+def processes(postgres_url, redis_url, make_app, monkeypatch):
     """Two apps on one database whose aggregate clock is Redis's; ``sent`` records what they publish."""
     apps = [
         make_app(SQLALCHEMY_DATABASE_URI=postgres_url, REALTIME_COALESCE_SECONDS=0),
