@@ -5,15 +5,19 @@ Moderator and projector are python-socketio's threaded ``Client``; phones (many 
 connecting to a server that does not answer would otherwise hang.
 """
 
+import contextlib
 import re
+import secrets
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 
+import psycopg
 import requests
 import socketio
 from serverproc import ServerProcess, start_server
+from sqlalchemy.engine import make_url
 
 MODERATOR_EMAIL = "moderation@example.org"
 MODERATOR_PASSWORD = "pass-word-123"
@@ -130,3 +134,50 @@ def start_forum(tmp_path, async_mode: str) -> Forum:
         server.stop()
         raise
     return forum
+
+
+@dataclass
+class TwoProcesses:
+    """Two server processes on one PostgreSQL database and one Redis, with the demo workshop."""
+
+    servers: tuple[ServerProcess, ServerProcess]
+    code: str
+    key: str
+    dsn: str
+    #: The Redis URL the processes share as message queue (a database of its own).
+    queue: str
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        """Read the shared PostgreSQL database directly."""
+        with psycopg.connect(self.dsn) as connection:
+            return connection.execute(sql, params).fetchall()
+
+
+@contextlib.contextmanager
+def two_processes(tmp_path, postgres_url: str, redis_url: str, name: str, env: dict | None = None, before_start=None):
+    """Start two processes behind one message queue (our own Redis database and channel: pub/sub
+    channels are shared across database numbers); stop them when done. ``before_start(queue)`` runs
+    before the processes start."""
+    queue = str(make_url(redis_url).set(database="13"))
+    env = {
+        "FACILITATION_MESSAGE_QUEUE": queue,
+        "FACILITATION_MESSAGE_QUEUE_CHANNEL": f"facilitation-{name}-{secrets.token_hex(4)}",
+        **(env or {}),
+    }
+    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
+    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
+    first.upgrade_database()
+    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
+    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
+    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as connection:
+        [(key,)] = connection.execute("SELECT screen_key FROM workshops WHERE join_code = %s", (code,)).fetchall()
+    if before_start:
+        before_start(queue)
+    try:
+        for server in (first, second):
+            server.start()
+        yield TwoProcesses((first, second), code, key, dsn, queue)
+    finally:
+        for server in (first, second):
+            server.stop()

@@ -2,18 +2,13 @@
 and each participant's command budget."""
 
 import math
-import re
-import secrets
 import time
 
-import psycopg
 import pytest
 import redis
 import requests
 import socketio
-from liveforum import MODERATOR_EMAIL, MODERATOR_PASSWORD, Forum, Screen
-from serverproc import ServerProcess
-from sqlalchemy.engine import make_url
+from liveforum import Forum, Screen, two_processes
 
 from facilitation.realtime.ratelimit import ANSWER_RATE
 
@@ -36,36 +31,19 @@ def refused(url: str, auth: dict) -> bool:
 @pytest.fixture
 def two_servers(tmp_path, postgres_url, redis_url):
     """Two processes on one PostgreSQL database and one Redis, with the demo workshop: (servers, code, key)."""
-    queue = str(make_url(redis_url).set(database="13"))
-    env = {
-        "FACILITATION_MESSAGE_QUEUE": queue,
-        "FACILITATION_MESSAGE_QUEUE_CHANNEL": f"facilitation-guard-{secrets.token_hex(4)}",
-        "FACILITATION_SOCKET_CONNECT_FAILURE_LIMIT": "3 per hour",
-    }
-    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
-    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
-    first.upgrade_database()
-    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
-    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(dsn) as connection:
-        [(key,)] = connection.execute("SELECT screen_key FROM workshops WHERE join_code = %s", (code,)).fetchall()
-    # Failed connects are counted per address (ours is 127.0.0.1) for an hour: forget earlier runs'.
-    limits = redis.Redis.from_url(queue)
-    for stale in limits.scan_iter(match=STALE_FAILURES):
-        limits.delete(stale)
-    servers = (first, second)
-    try:
-        for server in servers:
-            server.start()
-        yield servers, code, key
-        for server in servers:
-            assert "Traceback" not in server.output(), server.output()[-3000:]
-    finally:
-        for server in servers:
-            server.stop()
+
+    def forget_earlier_runs(queue: str) -> None:
+        # Failed connects are counted per address (ours is 127.0.0.1) for an hour: forget earlier runs'.
+        limits = redis.Redis.from_url(queue)
         for stale in limits.scan_iter(match=STALE_FAILURES):
             limits.delete(stale)
+
+    guarded = {"FACILITATION_SOCKET_CONNECT_FAILURE_LIMIT": "3 per hour"}
+    with two_processes(tmp_path, postgres_url, redis_url, "guard", guarded, forget_earlier_runs) as forum:
+        yield forum.servers, forum.code, forum.key
+        for server in forum.servers:
+            assert "Traceback" not in server.output(), server.output()[-3000:]
+    forget_earlier_runs(forum.queue)
 
 
 def test_failed_connects_on_one_process_count_on_the_other(two_servers, screens):

@@ -9,29 +9,24 @@ is in the database exactly once, nothing is doubled, and each reconnect brought 
 import asyncio
 import contextlib
 import random
-import re
 import secrets
 import subprocess
 import time
 from dataclasses import dataclass, field
 
 import aiohttp
-import psycopg
 import pytest
 import redis
 import socketio
 from liveforum import (
     CARD_STEP,
     CONNECT_TIMEOUT,
-    MODERATOR_EMAIL,
-    MODERATOR_PASSWORD,
     Forum,
     Screen,
     log_in,
+    two_processes,
     wait_until,
 )
-from serverproc import ServerProcess
-from sqlalchemy.engine import make_url
 
 pytestmark = pytest.mark.server
 
@@ -363,26 +358,9 @@ def _pings(connection) -> bool:
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_redis_restart_with_two_processes(tmp_path, postgres_url, redis_url, screens):
-    # Our own database number and channel: pub/sub channels are shared across database numbers.
-    queue = str(make_url(redis_url).set(database="13"))
-    channel = f"facilitation-faults-{secrets.token_hex(4)}"
-    env = {"FACILITATION_MESSAGE_QUEUE": queue, "FACILITATION_MESSAGE_QUEUE_CHANNEL": channel}
-    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
-    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
-    first.upgrade_database()
-    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
-    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
-
-    def query(sql, *params):
-        with psycopg.connect(dsn) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    [(key,)] = query("SELECT screen_key FROM workshops WHERE join_code = %s", code)
-    servers = (first, second)
-    try:
-        for server in servers:
-            server.start()
+    with two_processes(tmp_path, postgres_url, redis_url, "faults") as forum:
+        servers, code, key, query = forum.servers, forum.code, forum.key, forum.query
+        first, second = servers
         # The console on the second process, the projector on the first; phones on both.
         console = Screen(Forum(second, code, key), {"screen": "console", "code": code}, http=log_in(second))
         screens.opened.append(console)
@@ -443,6 +421,3 @@ def test_redis_restart_with_two_processes(tmp_path, postgres_url, redis_url, scr
         )
         for server in servers:
             assert "Unhandled error" not in server.output(), server.output()[-3000:]
-    finally:
-        for server in servers:
-            server.stop()

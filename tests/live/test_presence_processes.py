@@ -5,15 +5,10 @@ Redis. Phones on both processes, the console on one and the projector on the oth
 every phone, and a phone leaving either process is counted out.
 """
 
-import re
-import secrets
-
-import psycopg
 import pytest
 import requests
-from liveforum import MODERATOR_EMAIL, MODERATOR_PASSWORD, Forum, Screen, log_in, wait_until
+from liveforum import Forum, Screen, log_in, two_processes, wait_until
 from serverproc import ServerProcess
-from sqlalchemy.engine import make_url
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
 
@@ -34,21 +29,8 @@ def counts(screen: Screen) -> dict | None:
 
 
 def test_presence_counts_the_connections_of_every_process(tmp_path, postgres_url, redis_url, screens):
-    queue = str(make_url(redis_url).set(database="13"))
-    channel = f"facilitation-presence-{secrets.token_hex(4)}"
-    env = {"FACILITATION_MESSAGE_QUEUE": queue, "FACILITATION_MESSAGE_QUEUE_CHANNEL": channel}
-    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
-    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
-    first.upgrade_database()
-    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
-    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
-    with psycopg.connect(dsn) as connection:
-        [(key,)] = connection.execute("SELECT screen_key FROM workshops WHERE join_code = %s", (code,)).fetchall()
-    servers = (first, second)
-    try:
-        for server in servers:
-            server.start()
+    with two_processes(tmp_path, postgres_url, redis_url, "presence") as forum:
+        (first, second), code, key = forum.servers, forum.code, forum.key
         console = Screen(Forum(first, code, key), {"screen": "console", "code": code}, http=log_in(first))
         screens.opened.append(console)
         projector = Screen(Forum(second, code, key), {"screen": "projector", "code": code, "key": key})
@@ -67,8 +49,5 @@ def test_presence_counts_the_connections_of_every_process(tmp_path, postgres_url
         fewer = {"phones": 3, "projectors": 1, "consoles": 1}
         for screen in (console, projector):
             wait_until(lambda screen=screen: counts(screen) == fewer, 10, f"{screen.snapshot['screen']} count after")
-        for server in servers:
+        for server in forum.servers:
             assert "Traceback" not in server.output(), server.output()[-3000:]
-    finally:
-        for server in servers:
-            server.stop()

@@ -11,7 +11,6 @@ or a vote arrives at one process and the projector is connected to the other.
 import asyncio
 import contextlib
 import random
-import re
 import secrets
 import threading
 import time
@@ -19,21 +18,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import aiohttp
-import psycopg
 import pytest
 import socketio
 from liveforum import (
     CARD_STEP,
     CONNECT_TIMEOUT,
-    MODERATOR_EMAIL,
-    MODERATOR_PASSWORD,
     Forum,
     Screen,
     log_in,
+    two_processes,
     wait_until,
 )
-from serverproc import ServerProcess
-from sqlalchemy.engine import make_url
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres, pytest.mark.redis]
 
@@ -161,25 +156,9 @@ def shown_aggregate(payloads: list[dict]) -> dict | None:
 def test_a_forum_on_two_processes_stores_each_command_once_and_the_projector_equals_the_database(
     tmp_path, postgres_url, redis_url, screens
 ):
-    queue = str(make_url(redis_url).set(database="13"))
-    channel = f"facilitation-two-{secrets.token_hex(4)}"
-    env = {"FACILITATION_MESSAGE_QUEUE": queue, "FACILITATION_MESSAGE_QUEUE_CHANNEL": channel}
-    first = ServerProcess(tmp_path / "a", database_url=postgres_url, env=env)
-    second = ServerProcess(tmp_path / "b", database_url=postgres_url, env=env)
-    first.upgrade_database()
-    first.cli("create-moderator", MODERATOR_EMAIL, "--password", MODERATOR_PASSWORD, "--name", "Mona")
-    code = re.search(r"join code ([A-Z0-9]{6})", first.cli("load-demo", "--owner", MODERATOR_EMAIL)).group(1)
-    dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
-
-    def query(sql, *params):
-        with psycopg.connect(dsn) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    [(key,)] = query("SELECT screen_key FROM workshops WHERE join_code = %s", code)
-    servers = (first, second)
-    try:
-        for server in servers:
-            server.start()
+    with two_processes(tmp_path, postgres_url, redis_url, "two") as forum:
+        servers, code, key, query = forum.servers, forum.code, forum.key, forum.query
+        first, second = servers
         console = Screen(Forum(second, code, key), {"screen": "console", "code": code}, http=log_in(second))
         screens.opened.append(console)
         activities = {a["title"]: a for a in console.snapshot["activities"]}
@@ -317,6 +296,3 @@ def test_a_forum_on_two_processes_stores_each_command_once_and_the_projector_equ
         assert shown(projector.call("request_snapshot")["snapshot"]["view"]["results"]) == totals
         for server in servers:
             assert "Traceback" not in server.output(), server.output()[-3000:]
-    finally:
-        for server in servers:
-            server.stop()
