@@ -4,8 +4,11 @@ The async mode (``FACILITATION_ASYNC_MODE``: eventlet, gevent or threading) is t
 here, because eventlet and gevent must patch the standard library before anything else is imported.
 """
 
+import logging
 import os
+import sys
 import warnings
+from datetime import datetime
 
 ASYNC_MODE = os.environ.get("FACILITATION_ASYNC_MODE", "eventlet")
 SERVING = __name__ == "__main__"
@@ -29,9 +32,67 @@ elif SERVING and ASYNC_MODE == "gevent":
 from facilitation import create_app  # noqa: E402
 from facilitation.clustering.services import prepare_engine  # noqa: E402
 from facilitation.extensions import socketio  # noqa: E402
-from facilitation.security import server_options  # noqa: E402
 
 app = create_app()
+
+
+# -- the server's access log: no client addresses ----------------------------------------------------
+
+#: What the access log (``FACILITATION_ACCESS_LOG=1``) prints per request, in every async mode: time,
+#: request line, status, size and duration; never the client's address.
+ACCESS_LOG_FORMAT = '[%(date_time)s] "%(request_line)s" %(status_code)s %(body_length)s %(wall_seconds).3f'
+
+
+def server_options(async_mode: str, access_log: bool) -> dict:
+    """Options for ``socketio.run`` that keep client addresses out of the server's own log.
+
+    eventlet: a log format without the address, and without its debug lines ("accepted ('10.0.0.7',
+    …)"). gevent: a request handler whose log line has no address. threading (Werkzeug): a request
+    handler whose log lines have no address; without the access log, Werkzeug logs only warnings and
+    errors (it would otherwise print every request, whatever ``log_output`` says).
+    """
+    # Imported here: each server's module is loaded only in its own mode (eventlet and gevent must
+    # not be imported side by side).
+    if async_mode == "eventlet":
+        import eventlet.wsgi
+
+        return {
+            "log_format": ACCESS_LOG_FORMAT,
+            "log": eventlet.wsgi.LoggerFileWrapper(sys.stderr, debug=False),
+        }
+    if async_mode == "gevent":
+        from gevent import GreenletExit, pywsgi
+
+        class AddressFreeEnviron(pywsgi.WSGISecureEnviron):
+            default_whitelist_keys = ("HTTP_HOST",)  # gevent's shows REMOTE_ADDR in error reports
+
+        class AddressFreeHandler(pywsgi.WSGIHandler):
+            def log_error(self, msg, *args) -> None:  # "Invalid request (from ('10.0.0.7', …))"
+                super().log_error(msg, *("-" if arg == self.client_address else arg for arg in args))
+
+            def _log_error(self, t, v, tb) -> None:
+                if not issubclass(t, GreenletExit):
+                    self.server.loop.handle_error(AddressFreeEnviron(self.environ), t, v, tb)
+
+            def format_request(self) -> str:
+                return ACCESS_LOG_FORMAT % {
+                    "date_time": datetime.now().replace(microsecond=0),
+                    "request_line": self.requestline or "",
+                    "status_code": (self._orig_status or self.status or "000").split()[0],
+                    "body_length": self.response_length or "-",
+                    "wall_seconds": (self.time_finish - self.time_start) if self.time_finish else 0.0,
+                }
+
+        return {"handler_class": AddressFreeHandler}
+    from werkzeug.serving import WSGIRequestHandler
+
+    class AddressFreeRequestHandler(WSGIRequestHandler):
+        def address_string(self) -> str:
+            return "-"
+
+    logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
+    return {"request_handler": AddressFreeRequestHandler, "allow_unsafe_werkzeug": True}
+
 
 if SERVING:
     # Flask's CLI marks its environment; a server started from a process that once ran a CLI command
