@@ -4,7 +4,7 @@
 import * as clusteringKind from "./kinds/clustering.js";
 import * as recommendationsKind from "./kinds/recommendations.js";
 import * as voteKind from "./kinds/vote.js";
-import { Live, el, formatSeconds, secondsLeft, strings } from "./live.js";
+import { Live, el, formatSeconds, parseTime, secondsLeft, strings } from "./live.js";
 
 const t = strings();
 const body = document.body;
@@ -87,10 +87,6 @@ function plainText(markdown) {
     .replace(/\[([^\]]+)\]\([^)]*\)/g, "$1")
     .replace(/(\*\*|__)(.+?)\1/g, "$2")
     .replace(/`([^`]*)`/g, "$1");
-}
-
-function parseTime(iso) {
-  return iso ? Date.parse(iso.replace(/(\.\d{3})\d+/, "$1")) : NaN;
 }
 
 // -- small building blocks -------------------------------------------------------------------------------
@@ -977,8 +973,6 @@ live.on("activity_changed", ({ activity }) => {
 live.on("card_changed", ({ card }) => upsertCard(card));
 
 live.on("presence_changed", (presence) => {
-  // With several server processes an older sum can arrive after a newer one: keep the newest.
-  if (presence.seq && state.presence && state.presence.seq > presence.seq) return;
   state.presence = presence;
   renderPresence();
   const activity = selected();

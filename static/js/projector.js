@@ -412,8 +412,6 @@ live.on("wall_changed", (wall) => {
 });
 
 live.on("presence_changed", (presence) => {
-  // With several server processes an older sum can arrive after a newer one: keep the newest.
-  if (presence.seq && state.presence && state.presence.seq > presence.seq) return;
   state.presence = presence;
   renderPresence();
 });
